@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both make their own virtual environment, so a fresh machine needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the test suite needs; installed only when missing.
+DEBIAN_PACKAGES :=
+
+.PHONY: demo test lint debian-packages clean bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/piaojue demo
+
+debian-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: $(BIN)/.installed debian-packages lint
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/crypto.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
