@@ -1,0 +1,60 @@
+"""Printing a verification report as a table a person can read."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import click
+
+from ballot.verifier import VerificationReport
+
+STATUS_ZH = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选", "failed": "未过半数",
+             "satisfied": "满意", "basically_satisfied": "基本满意",
+             "dissatisfied": "不满意"}
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cells(*columns: tuple[object, int]) -> str:
+    """Right-align each value in its column, counting a Chinese character as two."""
+    return "".join(" " * max(0, w - _width(str(v))) + str(v) for v, w in columns)
+
+
+def print_report(report: VerificationReport) -> None:
+    result = report.result
+    click.echo(
+        f"✔ record verifies: election {report.election_id}, round {report.round_id} "
+        f"({report.kind})\n"
+        f"  trustees: {report.threshold} of {report.trustees}, shares from "
+        f"{', '.join(map(str, report.shares_used))}\n"
+        f"  board: {report.board_entries} entries, {report.issued} credentials issued "
+        f"({report.voided} voided), {report.cast} cast, {report.spoiled} challenged\n"
+        f"  receipts checked: {report.receipts}"
+    )
+    recon = result["reconciliation"]
+    click.echo(f"  应到 enrolled {recon['enrolled']} ≥ 实到 present {recon['present']} ≥ "
+               f"发出 issued {recon['issued']} ≥ 收回 cast {recon['cast']}\n")
+    if report.kind == "selection":
+        click.echo(_cells(("id", 6), ("赞成 for", 10), ("反对 against", 14),
+                          ("弃权 abstain", 14)) + "  status")
+        for row in result["rows"]:
+            click.echo(_cells((row["id"], 6), (row["for"], 10), (row["against"], 14),
+                              (row["abstain"], 14))
+                       + f"  {STATUS_ZH[row['status']]} {row['status']}")
+        click.echo(f"\nelected 当选: {', '.join(result['elected']) or '—'}")
+        if result["runoff"]:
+            click.echo(f"runoff 再次投票: {', '.join(result['runoff']['candidates'])} for "
+                       f"{result['runoff']['seats']} seat(s)")
+        if result["unfilled"]:
+            click.echo(f"unfilled seats 空缺: {result['unfilled']}")
+    else:
+        click.echo(_cells(("id", 6), ("满意", 8), ("基本满意", 10), ("不满意", 8),
+                          ("rate", 8)) + "  class")
+        for row in result["rows"]:
+            rate = f"{row['rate'][0]}/{row['rate'][1]}"
+            flag = "  ⚑ 整改 rectify" if row["flagged"] else ""
+            click.echo(_cells((row["id"], 6), (row["satisfied"], 8),
+                              (row["basically_satisfied"], 10), (row["dissatisfied"], 8),
+                              (rate, 8)) + f"  {STATUS_ZH[row['class']]} {row['class']}{flag}")

@@ -1,0 +1,120 @@
+"""Seat and rating rules (PROTOCOL.md §10): pure functions of counts and manifest.
+
+The verifier recomputes the published result with these same functions, so
+they take only what the record holds and return plain JSON-ready values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.manifest import Manifest
+
+Counts = Sequence[Sequence[int]]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What paper voting declares as 发出 and 收回: enrolled >= present >= issued >= cast."""
+
+    enrolled: int
+    present: int
+    issued: int
+    cast: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"enrolled": self.enrolled, "present": self.present,
+                "issued": self.issued, "cast": self.cast}
+
+    def problems(self) -> list[str]:
+        """Each broken inequality, in words a clerk can act on; empty when sound."""
+        out = []
+        if self.present > self.enrolled:
+            out.append(f"{self.present} present exceeds {self.enrolled} enrolled")
+        if self.issued > self.present:
+            out.append(f"{self.issued} credentials issued exceeds {self.present} present")
+        if self.cast > self.issued:
+            out.append(f"{self.cast} ballots cast exceeds {self.issued} credentials issued: "
+                       "the round is void")
+        return out
+
+
+def selection_result(manifest: Manifest, counts: Counts, cast: int) -> dict[str, Any]:
+    """``majority-top-k``: pass on a strict majority of the basis, top K by 赞成."""
+    rule = manifest.rule
+    seats: int = rule["seats"]
+    basis = manifest.enrolled if rule["basis"] == "enrolled" else cast
+    for_i = manifest.options.index("for")
+    against_i = manifest.options.index("against")
+    rows = []
+    for row_id, row_counts in zip(manifest.row_ids, counts, strict=True):
+        votes_for, votes_against = row_counts[for_i], row_counts[against_i]
+        rows.append({"id": row_id, "for": votes_for, "against": votes_against,
+                     "abstain": cast - votes_for - votes_against, "status": "failed"})
+    passing = sorted((r for r in rows if 2 * r["for"] > basis), key=lambda r: -r["for"])
+    runoff = None
+    unfilled = 0
+    if len(passing) <= seats:
+        for r in passing:
+            r["status"] = "elected"
+        unfilled = seats - len(passing)
+    else:
+        cutoff = passing[seats - 1]["for"]
+        above = [r for r in passing if r["for"] > cutoff]
+        at = [r for r in passing if r["for"] == cutoff]
+        for r in passing:
+            r["status"] = "not_elected"
+        for r in above:
+            r["status"] = "elected"
+        if len(above) + len(at) <= seats:
+            for r in at:
+                r["status"] = "elected"
+        else:
+            for r in at:
+                r["status"] = "tied"
+            runoff = {"candidates": [r["id"] for r in rows if r["status"] == "tied"],
+                      "seats": seats - len(above)}
+    return {
+        "rows": rows,
+        "elected": [r["id"] for r in rows if r["status"] == "elected"],
+        "runoff": runoff,
+        "unfilled": unfilled,
+    }
+
+
+def rating_result(manifest: Manifest, counts: Counts) -> dict[str, Any]:
+    """``satisfaction``: class by majority of enrolled, flag under the threshold."""
+    num, den = manifest.rule["threshold"]
+    enrolled = manifest.enrolled
+    idx = {o: manifest.options.index(o)
+           for o in ("satisfied", "basically_satisfied", "dissatisfied")}
+    rows = []
+    for row_id, row_counts in zip(manifest.row_ids, counts, strict=True):
+        s = row_counts[idx["satisfied"]]
+        b = row_counts[idx["basically_satisfied"]]
+        d = row_counts[idx["dissatisfied"]]
+        marks = s + b + d
+        if 2 * s > enrolled:
+            cls = "satisfied"
+        elif 2 * (s + b) > enrolled:
+            cls = "basically_satisfied"
+        else:
+            cls = "dissatisfied"
+        flagged = marks == 0 or (s + b) * den < num * marks
+        rows.append({"id": row_id, "satisfied": s, "basically_satisfied": b,
+                     "dissatisfied": d, "marks": marks, "rate": [s + b, marks],
+                     "class": cls, "flagged": flagged})
+    return {"rows": rows}
+
+
+def compute_result(
+    manifest: Manifest, counts: Counts, reconciliation: Reconciliation
+) -> dict[str, Any]:
+    """The whole ``result.json`` object for a round."""
+    if manifest.kind == "selection":
+        body = selection_result(manifest, counts, reconciliation.cast)
+    else:
+        body = rating_result(manifest, counts)
+    return {"reconciliation": reconciliation.to_json(), **body}

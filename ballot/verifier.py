@@ -1,0 +1,370 @@
+"""The independent verifier: checks one round's record with crypto/ alone.
+
+It reads nothing but the record's files (never the database) and recomputes
+everything it can: the ceremony, the context, every board entry and chain
+value, every ballot proof and credential signature, the aggregates, each
+trustee's decryption proofs, the counts, the result and the receipts. The
+first difference found is raised as :class:`RecordInvalid`, naming the file
+and the place in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ballot.record import REQUIRED_FILES, RecordFormatError, read_record
+from ballot.rules import Reconciliation, compute_result
+from crypto.board import entry_digest, genesis, next_hash
+from crypto.canonical import canonical_json, hex_bytes, parse_json, point_from_hex
+from crypto.ceremony import (
+    TrusteeCommitment,
+    commitments_hash,
+    election_context,
+    joint_key,
+    public_share,
+    verify_all_commitments,
+)
+from crypto.credentials import verify_cast
+from crypto.encrypted_ballot import (
+    BallotOpening,
+    EncryptedBallot,
+    ballot_digest,
+    check_opening,
+    verify_ballot,
+)
+from crypto.errors import CryptoError
+from crypto.group import small_multiple
+from crypto.manifest import Manifest, round_context
+from crypto.receipts import verify_receipt
+from crypto.tally import DecryptionShare, aggregate, aggregates_to_json, verify_decryption_share
+from crypto.threshold import combine
+
+
+class RecordInvalid(ValueError):
+    """The record does not verify; the message says where and why."""
+
+
+@dataclass
+class VerificationReport:
+    """What was checked, for a person to read after a successful run."""
+
+    election_id: str = ""
+    round_id: str = ""
+    kind: str = ""
+    trustees: int = 0
+    threshold: int = 0
+    board_entries: int = 0
+    issued: int = 0
+    voided: int = 0
+    cast: int = 0
+    spoiled: int = 0
+    shares_used: list[int] = field(default_factory=list)
+    receipts: int = 0
+    counts: list[list[int]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json(files: dict[str, bytes], name: str) -> Any:
+    try:
+        value = parse_json(files[name])
+    except CryptoError as exc:
+        raise RecordInvalid(f"{name}: {exc}") from None
+    if canonical_json(value) != files[name]:
+        raise RecordInvalid(f"{name}: not in canonical JSON form")
+    return value
+
+
+def _json_lines(files: dict[str, bytes], name: str) -> list[Any]:
+    data = files[name]
+    if data and not data.endswith(b"\n"):
+        raise RecordInvalid(f"{name}: the last line must end with a newline")
+    out = []
+    for number, line in enumerate(data.split(b"\n")[:-1] if data else [], 1):
+        try:
+            value = parse_json(line)
+        except CryptoError as exc:
+            raise RecordInvalid(f"{name} line {number}: {exc}") from None
+        if canonical_json(value) != line:
+            raise RecordInvalid(f"{name} line {number}: not in canonical JSON form")
+        out.append(value)
+    return out
+
+
+def _at(where: str, check: Callable[[], Any]) -> Any:
+    """Run ``check``, turning any protocol error into one that names ``where``."""
+    try:
+        return check()
+    except CryptoError as exc:
+        raise RecordInvalid(f"{where}: {exc}") from None
+
+
+class _Verifier:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        missing = [n for n in REQUIRED_FILES if n not in files]
+        if missing:
+            raise RecordInvalid(f"the record lacks {', '.join(missing)}")
+        self.files = files
+        self.report = VerificationReport()
+
+    def run(self) -> VerificationReport:
+        self._manifest()
+        self._election()
+        self._board()
+        self._tally()
+        self._result()
+        if "receipts.jsonl" in self.files:
+            self._receipts()
+        return self.report
+
+    def _manifest(self) -> None:
+        data = _json(self.files, "manifest.json")
+        self.manifest = _at("manifest.json", lambda: Manifest.from_json(data))
+        m = self.manifest
+        self.report.election_id, self.report.round_id, self.report.kind = (
+            m.election_id, m.round_id, m.kind)
+
+    def _election(self) -> None:
+        m = self.manifest
+        doc = _json(self.files, "election.json")
+        if not isinstance(doc, dict) or not {"election_id", "threshold", "joint_key",
+                                             "trustees"} <= set(doc):
+            raise RecordInvalid(
+                "election.json: needs election_id, threshold, joint_key and trustees")
+        if doc["election_id"] != m.election_id:
+            raise RecordInvalid("election.json: election_id differs from the manifest's")
+        if doc["threshold"] != m.threshold:
+            raise RecordInvalid("election.json: threshold differs from the manifest's")
+        if not isinstance(doc["trustees"], list) or len(doc["trustees"]) != m.trustees:
+            raise RecordInvalid(f"election.json: the manifest names {m.trustees} trustees")
+        published = _at("election.json", lambda: [
+            TrusteeCommitment.from_json(t) for t in doc["trustees"]])
+        context = _at("election.json", lambda: election_context(
+            m.election_id, m.trustees, m.threshold))
+        _at("election.json", lambda: verify_all_commitments(
+            published, m.trustees, m.threshold, context))
+        self.joint_key = joint_key(published)
+        if _at("election.json joint_key", lambda: point_from_hex(doc["joint_key"])) \
+                != self.joint_key:
+            raise RecordInvalid("election.json: joint_key is not the sum of the C_i0")
+        self.public_shares = {tc.index: public_share(published, tc.index) for tc in published}
+        self.Q = round_context(m.hash, self.joint_key, commitments_hash(published))
+        self.report.trustees, self.report.threshold = m.trustees, m.threshold
+
+    def _board(self) -> None:
+        lines = _json_lines(self.files, "board.jsonl")
+        issued: set[bytes] = set()
+        voided: set[bytes] = set()
+        used: set[bytes] = set()
+        self.cast_ballots: list[EncryptedBallot] = []
+        self.chain: dict[int, tuple[bytes, bytes, str]] = {}
+        head = genesis(self.Q)
+        for k, line in enumerate(lines, 1):
+            where = f"board.jsonl entry {k}"
+            if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
+                raise RecordInvalid(f"{where}: a line is {{index, entry, digest, hash}}")
+            if not _is_int(line["index"]) or line["index"] != k:
+                raise RecordInvalid(f"{where}: index is {line['index']!r}, expected {k}")
+            entry = line["entry"]
+            if not isinstance(entry, dict):
+                raise RecordInvalid(f"{where}: entry must be an object")
+            digest = entry_digest(self.Q, entry)
+            head = next_hash(head, digest)
+            if _at(where, lambda line=line: hex_bytes(line["digest"], 32, "digest")) != digest:
+                raise RecordInvalid(f"{where}: digest is not HB(entry, Q, entry)")
+            if _at(where, lambda line=line: hex_bytes(line["hash"], 32, "hash")) != head:
+                raise RecordInvalid(f"{where}: chain value does not follow from the entries "
+                                    "before it")
+            kind = entry.get("type")
+            self.chain[k] = (digest, head, kind)
+            if kind == "credentials":
+                self._credentials(where, entry, issued)
+            elif kind == "void":
+                key = self._key(where, entry, {"type", "key"}, "key")
+                if key not in issued:
+                    raise RecordInvalid(f"{where}: voids a key that was never issued")
+                if key in voided or key in used:
+                    raise RecordInvalid(f"{where}: voids a key already voided or used")
+                voided.add(key)
+            elif kind == "cast":
+                self._cast(where, entry, issued, voided, used)
+            elif kind == "spoiled":
+                self._spoiled(where, entry)
+            else:
+                raise RecordInvalid(f"{where}: unknown entry type {kind!r}")
+        self.issued = len(issued) - len(voided)
+        r = self.report
+        r.board_entries, r.issued, r.voided = len(lines), self.issued, len(voided)
+        r.cast = len(self.cast_ballots)
+        if r.cast > self.issued:
+            raise RecordInvalid(f"board.jsonl: {r.cast} ballots cast but only {self.issued} "
+                                "credentials issued: the round is void")
+
+    def _key(self, where: str, entry: dict[str, Any], fields: set[str], name: str) -> bytes:
+        if set(entry) != fields:
+            raise RecordInvalid(f"{where}: a {entry['type']} entry has exactly {sorted(fields)}")
+        return _at(where, lambda: hex_bytes(entry[name], 32, name))
+
+    def _credentials(self, where: str, entry: dict[str, Any], issued: set[bytes]) -> None:
+        if set(entry) != {"type", "keys"} or not isinstance(entry["keys"], list):
+            raise RecordInvalid(f"{where}: a credentials entry is {{type, keys: [...]}}")
+        for i, value in enumerate(entry["keys"]):
+            key = _at(where, lambda value=value, i=i: hex_bytes(value, 32, f"key {i + 1}"))
+            if key in issued:
+                raise RecordInvalid(f"{where}: key {i + 1} was already issued")
+            issued.add(key)
+
+    def _ballot(self, where: str, value: Any) -> EncryptedBallot:
+        ballot = _at(where, lambda: EncryptedBallot.from_json(value, self.manifest))
+        _at(where, lambda: verify_ballot(ballot, self.manifest, self.joint_key, self.Q))
+        return ballot
+
+    def _cast(self, where: str, entry: dict[str, Any], issued: set[bytes],
+              voided: set[bytes], used: set[bytes]) -> None:
+        if set(entry) != {"type", "ballot", "credential", "signature"}:
+            raise RecordInvalid(f"{where}: a cast entry is {{type, ballot, credential, "
+                                "signature}}")
+        key = _at(where, lambda: hex_bytes(entry["credential"], 32, "credential"))
+        signature = _at(where, lambda: hex_bytes(entry["signature"], 64, "signature"))
+        if key not in issued:
+            raise RecordInvalid(f"{where}: the credential was not issued by an earlier entry")
+        if key in voided:
+            raise RecordInvalid(f"{where}: the credential was voided")
+        if key in used:
+            raise RecordInvalid(f"{where}: the credential has already cast a ballot")
+        ballot = self._ballot(where, entry["ballot"])
+        digest = ballot_digest(self.Q, entry["ballot"])
+        _at(where, lambda: verify_cast(key, signature, self.Q, digest))
+        used.add(key)
+        self.cast_ballots.append(ballot)
+
+    def _spoiled(self, where: str, entry: dict[str, Any]) -> None:
+        if set(entry) != {"type", "ballot", "plaintext", "nonces"}:
+            raise RecordInvalid(f"{where}: a spoiled entry is {{type, ballot, plaintext, "
+                                "nonces}}")
+        ballot = self._ballot(where, entry["ballot"])
+        opening = _at(where, lambda: BallotOpening.from_json(
+            entry["plaintext"], entry["nonces"], self.manifest))
+        _at(where, lambda: check_opening(ballot, opening, self.joint_key))
+        self.report.spoiled += 1
+
+    def _tally(self) -> None:
+        m = self.manifest
+        doc = _json(self.files, "tally.json")
+        if not isinstance(doc, dict) or set(doc) != {"cast", "aggregates", "shares", "counts"}:
+            raise RecordInvalid("tally.json: needs exactly cast, aggregates, shares and counts")
+        if doc["cast"] != self.report.cast or not _is_int(doc["cast"]):
+            raise RecordInvalid(f"tally.json: cast is {doc['cast']!r}; the board has "
+                                f"{self.report.cast} cast entries")
+        rows, options = len(m.row_ids), len(m.options)
+        aggregates = aggregate(self.cast_ballots, rows, options)
+        if doc["aggregates"] != aggregates_to_json(aggregates):
+            raise RecordInvalid("tally.json: aggregates are not the sums of the cast ballots")
+        if not isinstance(doc["shares"], list):
+            raise RecordInvalid("tally.json: shares must be a list")
+        shares: dict[int, DecryptionShare] = {}
+        for value in doc["shares"]:
+            share = _at("tally.json", lambda value=value: DecryptionShare.from_json(
+                value, rows, options))
+            if share.trustee not in self.public_shares:
+                raise RecordInvalid(f"tally.json: there is no trustee {share.trustee}")
+            if share.trustee in shares:
+                raise RecordInvalid(f"tally.json: trustee {share.trustee} appears twice")
+            _at("tally.json", lambda share=share: verify_decryption_share(
+                share, self.public_shares[share.trustee], aggregates, self.Q))
+            shares[share.trustee] = share
+        if len(shares) < m.threshold:
+            raise RecordInvalid(f"tally.json: {len(shares)} decryption shares; the threshold "
+                                f"is {m.threshold}")
+        counts = doc["counts"]
+        if (not isinstance(counts, list) or len(counts) != rows
+                or not all(isinstance(r, list) and len(r) == options for r in counts)
+                or not all(_is_int(c) and 0 <= c <= self.report.cast for r in counts for c in r)):
+            raise RecordInvalid(f"tally.json: counts must be {rows} rows of {options} integers "
+                                f"between 0 and {self.report.cast}")
+        for r, (row, agg_row) in enumerate(zip(counts, aggregates, strict=True)):
+            for o, (count, ct) in enumerate(zip(row, agg_row, strict=True)):
+                M = combine({j: s.cells[r][o][0] for j, s in shares.items()}, m.threshold)
+                if small_multiple(count) != ct.B - M:
+                    raise RecordInvalid(
+                        f"tally.json: count for row {r + 1} ({m.row_ids[r]}), option "
+                        f"{m.options[o]!r} is not what the trustees decrypted")
+        self.counts = counts
+        self.report.counts = counts
+        self.report.shares_used = sorted(shares)
+
+    def _result(self) -> None:
+        doc = _json(self.files, "result.json")
+        if not isinstance(doc, dict) or not isinstance(doc.get("reconciliation"), dict):
+            raise RecordInvalid("result.json: needs a reconciliation object")
+        declared = doc["reconciliation"]
+        present = declared.get("present")
+        if not _is_int(present):
+            raise RecordInvalid("result.json: reconciliation.present must be an integer")
+        reconciliation = Reconciliation(self.manifest.enrolled, present, self.issued,
+                                        self.report.cast)
+        problems = reconciliation.problems()
+        if problems:
+            raise RecordInvalid(f"result.json: reconciliation fails: {'; '.join(problems)}")
+        expected = compute_result(self.manifest, self.counts, reconciliation)
+        for key in sorted(set(expected) | set(doc)):
+            if key not in doc:
+                raise RecordInvalid(f"result.json: lacks {key}")
+            if key not in expected:
+                continue  # more fields are allowed
+            if canonical_json(doc[key]) != canonical_json(expected[key]):
+                raise RecordInvalid(f"result.json: {key} differs from the one recomputed "
+                                    f"from the counts: expected {expected[key]!r}")
+        self.report.result = expected
+
+    def _receipts(self) -> None:
+        m = self.manifest
+        for number, line in enumerate(_json_lines(self.files, "receipts.jsonl"), 1):
+            where = f"receipts.jsonl line {number}"
+            if not isinstance(line, dict) or set(line) != {"receipt", "signature"}:
+                raise RecordInvalid(f"{where}: a line is {{receipt, signature}}")
+            check_receipt_against_board(
+                where, line["receipt"], line["signature"], m, self.chain)
+            self.report.receipts += 1
+
+
+def check_receipt_against_board(
+    where: str,
+    receipt: Any,
+    signature_hex: Any,
+    manifest: Manifest,
+    chain: dict[int, tuple[bytes, bytes, str]],
+) -> None:
+    """A receipt is signed by the round's key and matches entry k of the board."""
+    signature = _at(where, lambda: hex_bytes(signature_hex, 64, "signature"))
+    _at(where, lambda: verify_receipt(receipt, signature, manifest.receipt_key))
+    if receipt["election_id"] != manifest.election_id or receipt["round_id"] != manifest.round_id:
+        raise RecordInvalid(f"{where}: the receipt is for another round")
+    k = receipt["index"]
+    if k not in chain:
+        raise RecordInvalid(f"{where}: the board has no entry {k}")
+    digest, head, kind = chain[k]
+    if kind != "cast":
+        raise RecordInvalid(f"{where}: entry {k} is not a cast ballot")
+    if receipt["entry_digest"] != digest.hex() or receipt["board_hash"] != head.hex():
+        raise RecordInvalid(f"{where}: entry {k} on the board is not the one receipted")
+
+
+def verify_record_files(files: dict[str, bytes]) -> VerificationReport:
+    """Verify a record given as its files; raise :class:`RecordInvalid` or return a report."""
+    return _Verifier(files).run()
+
+
+def verify_record(source: Any) -> VerificationReport:
+    """Verify a record zip (path, bytes or file object)."""
+    try:
+        files = read_record(source)
+    except RecordFormatError as exc:
+        raise RecordInvalid(str(exc)) from None
+    return verify_record_files(files)
+
