@@ -277,15 +277,19 @@ def simulate_round(
         progress("ballots", voter + 1, config.cast)
 
     aggregates = aggregate(ballots, len(manifest.row_ids), len(manifest.options))
-    deciders = sorted(chooser.sample(range(1, config.trustees + 1), config.threshold))
+    # With no ballot cast every aggregate is the identity and every count 0:
+    # nothing is decrypted (a share of the identity could not be published, §1).
+    deciders = (sorted(chooser.sample(range(1, config.trustees + 1), config.threshold))
+                if config.cast else [])
     shares = {}
     for done, j in enumerate(deciders, 1):
         share = make_decryption_share(j, secrets[j], aggregates, Q, rng)
         verify_decryption_share(share, public_share(published, j), aggregates, Q)
         shares[j] = share
         progress("decryption", done, len(deciders))
-    counts = [list(row) for row in combine_counts(aggregates, shares, config.threshold,
-                                                  config.cast)]
+    counts = ([list(row) for row in combine_counts(aggregates, shares, config.threshold,
+                                                   config.cast)]
+              if config.cast else [[0] * len(manifest.options) for _ in manifest.row_ids])
     if counts != truth:
         raise AssertionError("the decrypted counts differ from the marks cast")
     reconciliation = Reconciliation(config.enrolled, config.present, config.present,

@@ -167,7 +167,8 @@ class _Verifier:
         for k, line in enumerate(lines, 1):
             where = f"board.jsonl entry {k}"
             if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
-                raise RecordInvalid(f"{where}: a line is {{index, entry, digest, hash}}")
+                raise RecordInvalid(f"{where}: a line has exactly the fields index, entry, "
+                                    "digest and hash")
             if not _is_int(line["index"]) or line["index"] != k:
                 raise RecordInvalid(f"{where}: index is {line['index']!r}, expected {k}")
             entry = line["entry"]
@@ -207,12 +208,14 @@ class _Verifier:
 
     def _key(self, where: str, entry: dict[str, Any], fields: set[str], name: str) -> bytes:
         if set(entry) != fields:
-            raise RecordInvalid(f"{where}: a {entry['type']} entry has exactly {sorted(fields)}")
+            raise RecordInvalid(f"{where}: a {entry['type']} entry has exactly the fields "
+                                f"{', '.join(sorted(fields))}")
         return _at(where, lambda: hex_bytes(entry[name], 32, name))
 
     def _credentials(self, where: str, entry: dict[str, Any], issued: set[bytes]) -> None:
         if set(entry) != {"type", "keys"} or not isinstance(entry["keys"], list):
-            raise RecordInvalid(f"{where}: a credentials entry is {{type, keys: [...]}}")
+            raise RecordInvalid(f"{where}: a credentials entry has exactly the fields type "
+                                "and keys (a list)")
         for i, value in enumerate(entry["keys"]):
             key = _at(where, lambda value=value, i=i: hex_bytes(value, 32, f"key {i + 1}"))
             if key in issued:
@@ -227,8 +230,8 @@ class _Verifier:
     def _cast(self, where: str, entry: dict[str, Any], issued: set[bytes],
               voided: set[bytes], used: set[bytes]) -> None:
         if set(entry) != {"type", "ballot", "credential", "signature"}:
-            raise RecordInvalid(f"{where}: a cast entry is {{type, ballot, credential, "
-                                "signature}}")
+            raise RecordInvalid(f"{where}: a cast entry has exactly the fields type, "
+                                "ballot, credential and signature")
         key = _at(where, lambda: hex_bytes(entry["credential"], 32, "credential"))
         signature = _at(where, lambda: hex_bytes(entry["signature"], 64, "signature"))
         if key not in issued:
@@ -245,8 +248,8 @@ class _Verifier:
 
     def _spoiled(self, where: str, entry: dict[str, Any]) -> None:
         if set(entry) != {"type", "ballot", "plaintext", "nonces"}:
-            raise RecordInvalid(f"{where}: a spoiled entry is {{type, ballot, plaintext, "
-                                "nonces}}")
+            raise RecordInvalid(f"{where}: a spoiled entry has exactly the fields type, "
+                                "ballot, plaintext and nonces")
         ballot = self._ballot(where, entry["ballot"])
         opening = _at(where, lambda: BallotOpening.from_json(
             entry["plaintext"], entry["nonces"], self.manifest))
@@ -267,6 +270,14 @@ class _Verifier:
             raise RecordInvalid("tally.json: aggregates are not the sums of the cast ballots")
         if not isinstance(doc["shares"], list):
             raise RecordInvalid("tally.json: shares must be a list")
+        if self.report.cast == 0:
+            # Nothing was cast: every aggregate is the identity, which no share may
+            # contain (§1), and the only possible count is 0. Nothing is decrypted.
+            if doc["shares"] != [] or doc["counts"] != [[0] * options] * rows:
+                raise RecordInvalid("tally.json: no ballots were cast, so there are no "
+                                    "decryption shares and every count is 0")
+            self.counts = self.report.counts = doc["counts"]
+            return
         shares: dict[int, DecryptionShare] = {}
         for value in doc["shares"]:
             share = _at("tally.json", lambda value=value: DecryptionShare.from_json(
@@ -327,7 +338,8 @@ class _Verifier:
         for number, line in enumerate(_json_lines(self.files, "receipts.jsonl"), 1):
             where = f"receipts.jsonl line {number}"
             if not isinstance(line, dict) or set(line) != {"receipt", "signature"}:
-                raise RecordInvalid(f"{where}: a line is {{receipt, signature}}")
+                raise RecordInvalid(f"{where}: a line has exactly the fields receipt and "
+                                    "signature")
             check_receipt_against_board(
                 where, line["receipt"], line["signature"], m, self.chain)
             self.report.receipts += 1
