@@ -26,7 +26,7 @@ from crypto.ceremony import (
     public_share,
     verify_all_commitments,
 )
-from crypto.credentials import verify_cast
+from crypto.credentials import check_ed25519_public_key, verify_cast
 from crypto.encrypted_ballot import (
     BallotOpening,
     EncryptedBallot,
@@ -38,7 +38,13 @@ from crypto.errors import CryptoError
 from crypto.group import small_multiple
 from crypto.manifest import Manifest, round_context
 from crypto.receipts import verify_receipt
-from crypto.tally import DecryptionShare, aggregate, aggregates_to_json, verify_decryption_share
+from crypto.tally import (
+    Aggregates,
+    DecryptionShare,
+    aggregate,
+    aggregates_to_json,
+    verify_decryption_share,
+)
 from crypto.threshold import combine
 
 
@@ -218,6 +224,7 @@ class _Verifier:
                                 "and keys (a list)")
         for i, value in enumerate(entry["keys"]):
             key = _at(where, lambda value=value, i=i: hex_bytes(value, 32, f"key {i + 1}"))
+            _at(where, lambda key=key, i=i: check_ed25519_public_key(key, f"key {i + 1}"))
             if key in issued:
                 raise RecordInvalid(f"{where}: key {i + 1} was already issued")
             issued.add(key)
@@ -365,6 +372,30 @@ def check_receipt_against_board(
         raise RecordInvalid(f"{where}: entry {k} is not a cast ballot")
     if receipt["entry_digest"] != digest.hex() or receipt["board_hash"] != head.hex():
         raise RecordInvalid(f"{where}: entry {k} on the board is not the one receipted")
+
+
+@dataclass(frozen=True)
+class VerifiedBoard:
+    """A board checked entry by entry, and the aggregates of its cast ballots."""
+
+    manifest: Manifest
+    context: bytes
+    aggregates: Aggregates
+    report: VerificationReport
+
+
+def verify_board_files(files: dict[str, bytes]) -> VerifiedBoard:
+    """Check manifest, ceremony and board only: what a trustee checks before decrypting."""
+    for name in ("manifest.json", "election.json", "board.jsonl"):
+        if name not in files:
+            raise RecordInvalid(f"{name} is missing")
+    verifier = _Verifier({**files, "tally.json": b"", "result.json": b""})
+    verifier._manifest()
+    verifier._election()
+    verifier._board()
+    m = verifier.manifest
+    return VerifiedBoard(m, verifier.Q, aggregate(verifier.cast_ballots, len(m.row_ids),
+                                                  len(m.options)), verifier.report)
 
 
 def verify_record_files(files: dict[str, bytes]) -> VerificationReport:

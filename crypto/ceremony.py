@@ -30,7 +30,7 @@ def election_context(election_id: str, n: int, threshold: int) -> bytes:
 
 
 def check_trustee_counts(n: int, threshold: int) -> None:
-    if not (isinstance(n, int) and isinstance(threshold, int)) or isinstance(n, bool):
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, threshold)):
         raise InvalidCeremony("trustee counts must be integers")
     if not 1 <= threshold <= n <= MAX_TRUSTEES:
         raise InvalidCeremony(

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto.errors import InvalidCredentialCode, InvalidEncoding, InvalidSignature
+from crypto.errors import InvalidCredentialCode, InvalidEncoding, InvalidPoint, InvalidSignature
+from crypto.group import Point
 from crypto.hashing import HB
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
@@ -57,7 +58,12 @@ def normalize_code(typed: str) -> str:
     if not isinstance(typed, str):
         raise InvalidCredentialCode("the code must be text")
     chars = []
-    for ch in typed.strip().upper():
+    for ch in typed.strip():
+        if not ch.isascii():
+            raise InvalidCredentialCode(
+                f"the character {ch!r} does not occur in codes (letters and digits only, no U)"
+            )
+        ch = ch.upper()
         if ch in _SEPARATORS:
             continue
         ch = _READ_AS.get(ch, ch)
@@ -101,14 +107,28 @@ def sign_cast(key: Ed25519PrivateKey, context: bytes, ballot_digest: bytes) -> b
     return key.sign(cast_message(context, ballot_digest))
 
 
+def check_ed25519_public_key(public_key: bytes, what: str) -> None:
+    """An Ed25519 key from outside is a point too (PROTOCOL.md §1): refuse small order.
+
+    RFC 8032 verification accepts a small-order key with a signature that
+    verifies for every message; honest keys (a clamped scalar times the base
+    point) always lie in the prime-order subgroup, so nothing honest is lost.
+    """
+    if not isinstance(public_key, bytes | bytearray) or len(public_key) != 32:
+        raise InvalidEncoding(f"{what}: the public key is not 32 bytes")
+    try:
+        Point.from_bytes(bytes(public_key))
+    except InvalidPoint as exc:
+        raise InvalidEncoding(f"{what}: the public key is not a valid point ({exc})") from None
+
+
 def verify_ed25519(public_key: bytes, signature: bytes, message: bytes, what: str) -> None:
     """Return ``None`` or raise :class:`InvalidSignature` naming ``what``."""
+    check_ed25519_public_key(public_key, what)
     if len(signature) != 64:
         raise InvalidSignature(f"{what}: a signature is 64 bytes")
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except ValueError:
-        raise InvalidEncoding(f"{what}: the public key is not 32 bytes") from None
     except _CryptographyInvalidSignature:
         raise InvalidSignature(f"{what} does not verify") from None
 

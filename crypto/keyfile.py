@@ -45,6 +45,8 @@ def seal_key_file(
     rng: Randomness = SYSTEM_RANDOMNESS,
 ) -> bytes:
     """Encrypt ``secrets``; ``public`` stays readable and is authenticated."""
+    if not 2 <= scrypt_n <= _MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
+        raise ValueError(f"scrypt cost must be a power of two up to {_MAX_SCRYPT_N}")
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise ValueError(f"the passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters")
     public = public or {}

@@ -11,12 +11,15 @@ from typing import Any
 
 from crypto.canonical import canonical_json, hex_bytes
 from crypto.ceremony import check_trustee_counts
+from crypto.credentials import check_ed25519_public_key
 from crypto.errors import InvalidCeremony, InvalidEncoding, InvalidManifest
 from crypto.group import Point
 from crypto.hashing import HB
 
 PROTOCOL = "piaojue/1"
 SELECTION_OPTIONS = ("for", "against")
+APPROVAL_OPTIONS = ("for",)
+"""An approval-only selection ballot (赞成 or nothing): the shape peers are measured on."""
 RATING_OPTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
 REQUIRED_FIELDS = (
     "protocol", "election_id", "round_id", "kind", "title", "rows", "options",
@@ -127,6 +130,7 @@ class Manifest:
             raise InvalidManifest(f"trustees: {exc}") from None
         try:
             receipt_key = hex_bytes(data["receipt_key"], 32, "receipt_key")
+            check_ed25519_public_key(receipt_key, "receipt_key")
         except InvalidEncoding as exc:
             raise InvalidManifest(str(exc)) from None
         try:
@@ -182,8 +186,9 @@ def _check_rule(
     if kind == "selection":
         if rule.get("name") != "majority-top-k":
             raise InvalidManifest("a selection round uses the rule 'majority-top-k'")
-        if options != SELECTION_OPTIONS:
-            raise InvalidManifest("a selection round has the options ['for', 'against']")
+        if options not in (SELECTION_OPTIONS, APPROVAL_OPTIONS):
+            raise InvalidManifest(
+                "a selection round has the options ['for', 'against'] (or ['for'] alone)")
         seats = rule.get("seats")
         if not _is_int(seats) or seats < 1:
             raise InvalidManifest("rule.seats must be a positive integer")

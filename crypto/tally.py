@@ -119,6 +119,9 @@ def combine_counts(
     bound: int,
 ) -> tuple[tuple[int, ...], ...]:
     """Counts in ``0..bound`` (the number cast) from at least ``threshold`` shares."""
+    for j, share in shares.items():
+        if share.trustee != j:
+            raise ValueError(f"the share filed under trustee {j} is trustee {share.trustee}'s")
     counts = []
     for r, agg_row in enumerate(aggregates):
         row_counts = []
