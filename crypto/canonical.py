@@ -42,17 +42,32 @@ def _plain(value: Any, path: str) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """UTF-8, sorted keys, no whitespace, no floats, bytes as lowercase hex."""
-    return json.dumps(
-        _plain(value, ""),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    ).encode("utf-8")
+    try:
+        return json.dumps(
+            _plain(value, ""),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        ).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidEncoding("text with an unpaired surrogate has no UTF-8 form") from None
+    except ValueError as exc:  # e.g. an integer too long to print
+        raise InvalidEncoding(f"no canonical JSON form: {exc}") from None
 
 
 def _reject_float(text: str) -> None:
     raise InvalidEncoding(f"floating-point number {text!r} is not allowed")
+
+
+MAX_INTEGER_DIGITS = 30
+"""Protocol integers are counts and indices; 30 digits is far beyond any."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise InvalidEncoding(f"integer of {len(text)} digits is too large")
+    return int(text)
 
 
 def _reject_constant(text: str) -> None:
@@ -75,6 +90,7 @@ def parse_json(data: bytes | str) -> Any:
         return json.loads(
             text,
             parse_float=_reject_float,
+            parse_int=_bounded_int,
             parse_constant=_reject_constant,
             object_pairs_hook=_unique_keys,
         )

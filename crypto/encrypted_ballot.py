@@ -265,6 +265,9 @@ def verify_ballot(
 
 def check_opening(ballot: EncryptedBallot, opening: BallotOpening, joint_key: Point) -> None:
     """A Benaloh opening verifies when it re-encrypts to the ballot exactly."""
+    shape = [len(row) for row in ballot.cells]
+    if [len(r) for r in opening.plaintext] != shape or [len(r) for r in opening.nonces] != shape:
+        raise InvalidOpening("the opening does not have the shape of the ballot")
     for r, (row, marks, nonces) in enumerate(
         zip(ballot.cells, opening.plaintext, opening.nonces, strict=True)
     ):

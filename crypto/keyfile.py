@@ -59,6 +59,11 @@ def seal_key_file(
     return canonical_json({**header, "nonce": _b64(nonce), "ciphertext": _b64(body)}) + b"\n"
 
 
+def scrypt_cost(data: bytes) -> int:
+    """The scrypt cost ``n`` a key file was sealed with."""
+    return _parse(data)[1]
+
+
 def read_public_part(data: bytes) -> dict[str, Any]:
     """The unencrypted part: who the trustee is, which election. No passphrase needed."""
     return _parse(data)[0]["public"]

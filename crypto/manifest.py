@@ -113,6 +113,11 @@ class Manifest:
                 raise InvalidManifest(f"column_limits names {option!r}, which is not an option")
             column_limits[option] = _limits(limits, f"column_limits.{option}", len(rows))
 
+        most = sum(column_limits[o][1] if o in column_limits else len(rows) for o in options)
+        least = sum(column_limits[o][0] for o in column_limits)
+        if row_limits[0] * len(rows) > most or least > min(row_limits[1], len(options)) * len(
+                rows):
+            raise InvalidManifest("no ballot can satisfy both the row and the column limits")
         rule = data["rule"]
         _check_rule(kind, rule, tuple(options), column_limits)
 
