@@ -47,10 +47,12 @@ def selection_result(manifest: Manifest, counts: Counts, cast: int) -> dict[str,
     seats: int = rule["seats"]
     basis = manifest.enrolled if rule["basis"] == "enrolled" else cast
     for_i = manifest.options.index("for")
-    against_i = manifest.options.index("against")
+    # An approval-only ballot has no 反对 column: nobody can mark against.
+    against_i = manifest.options.index("against") if "against" in manifest.options else None
     rows = []
     for row_id, row_counts in zip(manifest.row_ids, counts, strict=True):
-        votes_for, votes_against = row_counts[for_i], row_counts[against_i]
+        votes_for = row_counts[for_i]
+        votes_against = 0 if against_i is None else row_counts[against_i]
         rows.append({"id": row_id, "for": votes_for, "against": votes_against,
                      "abstain": cast - votes_for - votes_against, "status": "failed"})
     passing = sorted((r for r in rows if 2 * r["for"] > basis), key=lambda r: -r["for"])

@@ -110,22 +110,46 @@ def _at(where: str, check: Callable[[], Any]) -> Any:
         raise RecordInvalid(f"{where}: {exc}") from None
 
 
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)`` for the long steps; the CLI draws bars."""
+
+
+def _quiet(*_args: Any) -> None:
+    return None
+
+
 class _Verifier:
-    def __init__(self, files: dict[str, bytes]) -> None:
+    def __init__(self, files: dict[str, bytes], on_check: Callable[[str], None] = _quiet,
+                 progress: Progress = _quiet) -> None:
         missing = [n for n in REQUIRED_FILES if n not in files]
         if missing:
             raise RecordInvalid(f"the record lacks {', '.join(missing)}")
         self.files = files
         self.report = VerificationReport()
+        self.on_check = on_check
+        self.progress = progress
 
     def run(self) -> VerificationReport:
+        r = self.report
         self._manifest()
+        self.on_check(f"manifest.json: a valid {r.kind} ballot, round {r.round_id} of "
+                      f"{r.election_id}")
         self._election()
+        self.on_check(f"election.json: {r.trustees} trustees' commitments and proofs verify; "
+                      "joint key and context Q recomputed")
         self._board()
+        self.on_check(f"board.jsonl: {r.board_entries} entries chain from genesis; every proof, "
+                      f"signature and credential checks ({r.cast} cast, {r.spoiled} challenged, "
+                      f"{r.voided} voided)")
         self._tally()
+        self.on_check("tally.json: aggregates are the sums of the cast ballots; decryption "
+                      f"shares of trustees {', '.join(map(str, r.shares_used)) or '—'} verify; "
+                      "counts follow")
         self._result()
+        self.on_check("result.json: reconciliation holds and the result is recomputed exactly")
         if "receipts.jsonl" in self.files:
             self._receipts()
+            self.on_check(f"receipts.jsonl: {r.receipts} signed receipts match the board")
         return self.report
 
     def _manifest(self) -> None:
@@ -171,6 +195,7 @@ class _Verifier:
         self.chain: dict[int, tuple[bytes, bytes, str]] = {}
         head = genesis(self.Q)
         for k, line in enumerate(lines, 1):
+            self.progress("board", k, len(lines))
             where = f"board.jsonl entry {k}"
             if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
                 raise RecordInvalid(f"{where}: a line has exactly the fields index, entry, "
@@ -398,16 +423,35 @@ def verify_board_files(files: dict[str, bytes]) -> VerifiedBoard:
                                                   len(m.options)), verifier.report)
 
 
-def verify_record_files(files: dict[str, bytes]) -> VerificationReport:
+def verify_record_files(files: dict[str, bytes], on_check: Callable[[str], None] = _quiet,
+                        progress: Progress = _quiet) -> VerificationReport:
     """Verify a record given as its files; raise :class:`RecordInvalid` or return a report."""
-    return _Verifier(files).run()
+    return _Verifier(files, on_check, progress).run()
 
 
-def verify_record(source: Any) -> VerificationReport:
+def verify_record(source: Any, on_check: Callable[[str], None] = _quiet,
+                  progress: Progress = _quiet) -> VerificationReport:
     """Verify a record zip (path, bytes or file object)."""
     try:
         files = read_record(source)
     except RecordFormatError as exc:
         raise RecordInvalid(str(exc)) from None
-    return verify_record_files(files)
+    return verify_record_files(files, on_check, progress)
+
+
+def verify_receipt_file(files: dict[str, bytes], doc: Any) -> int:
+    """Check a deputy's receipt ``{receipt, signature}`` against a verified record's board.
+
+    Returns the board index; the receipt must name a cast entry whose digest
+    and chain value are the ones signed.
+    """
+    verifier = _Verifier(files)
+    verifier._manifest()
+    verifier._election()
+    verifier._board()
+    if not isinstance(doc, dict) or set(doc) != {"receipt", "signature"}:
+        raise RecordInvalid("a receipt file has exactly the fields receipt and signature")
+    check_receipt_against_board("receipt", doc["receipt"], doc["signature"],
+                                verifier.manifest, verifier.chain)
+    return doc["receipt"]["index"]
 

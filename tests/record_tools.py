@@ -8,13 +8,19 @@ first digest.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
+from ballot.db import make_engine, make_sessionmaker
 from ballot.record import BoardLine, json_lines
+from ballot.rehearsal import RehearsalConfig, RehearsalOutcome, rehearse
+from ballot.schema import upgrade
 from crypto.board import chain
 from crypto.canonical import canonical_json, parse_json
 from crypto.ceremony import TrusteeCommitment, commitments_hash, joint_key
 from crypto.manifest import Manifest, round_context
+from crypto.rng import SYSTEM_RANDOMNESS, SeededRandomness
 
 
 def load_json(files: dict[str, bytes], name: str) -> Any:
@@ -55,3 +61,21 @@ def flip_hex(value: str, position: int = 0) -> str:
     """Change one hex digit: the smallest possible alteration of a value."""
     digit = "1" if value[position] != "1" else "2"
     return value[:position] + digit + value[position + 1:]
+
+
+def rehearsal_files(config: RehearsalConfig, seed: str | None = None) -> dict[str, bytes]:
+    """A real record: a rehearsal through the services on a throwaway SQLite file."""
+    return rehearsal(config, seed).files
+
+
+def rehearsal(config: RehearsalConfig, seed: str | None = None) -> RehearsalOutcome:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'r.sqlite'}")
+        upgrade(engine)
+        keys = Path(tmp) / "keys"
+        keys.mkdir()
+        try:
+            return rehearse(make_sessionmaker(engine), config, keys,
+                            SeededRandomness(seed) if seed else SYSTEM_RANDOMNESS)
+        finally:
+            engine.dispose()

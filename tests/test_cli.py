@@ -1,4 +1,4 @@
-"""The ``piaojue`` CLI as a user runs it: real files, real exit codes."""
+"""The ``piaojue`` CLI as a user runs it: real files, real databases, real exit codes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from admin.cli import main
 from ballot.record import read_record, record_zip_bytes
 
+SMALL = ["--rows", "4", "--seats", "2", "--deputies", "6", "--present", "5", "--voters", "4",
+         "--trustees", "3", "--threshold", "2", "--spoil", "1", "--quiet"]
+
 
 @pytest.fixture
 def runner() -> CliRunner:
@@ -18,45 +21,55 @@ def runner() -> CliRunner:
 
 def test_simulate_then_verify(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "record.zip"
-    result = runner.invoke(main, ["simulate", "--rows", "4", "--seats", "2", "--enrolled",
-                                  "6", "--present", "5", "--cast", "4", "--quiet",
-                                  "--out", str(out)])
+    result = runner.invoke(main, ["simulate", *SMALL, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output
-    verified = runner.invoke(main, ["verify", str(out)])
+    verified = runner.invoke(main, ["verify", "--quiet", str(out)])
     assert verified.exit_code == 0, verified.output
+    assert "✔ board.jsonl" in verified.output
     assert "record verifies" in verified.output
     assert "收回 cast 4" in verified.output
 
 
 def test_seeded_simulation_is_reproducible(runner: CliRunner, tmp_path: Path) -> None:
-    args = ["simulate", "--rows", "3", "--seats", "1", "--enrolled", "4", "--present", "4",
-            "--cast", "2", "--seed", "same", "--quiet", "--out"]
+    args = ["simulate", *SMALL, "--seed", "same", "--out"]
     runner.invoke(main, [*args, str(tmp_path / "a.zip")])
     runner.invoke(main, [*args, str(tmp_path / "b.zip")])
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
 
 
-def test_rating_round(runner: CliRunner, tmp_path: Path) -> None:
-    out = tmp_path / "rating.zip"
-    result = runner.invoke(main, ["simulate", "--kind", "rating", "--rows", "3", "--quiet",
+@pytest.mark.parametrize("extra", [["--kind", "rating"], ["--options", "for"],
+                                   ["--basis", "cast"]])
+def test_round_shapes(runner: CliRunner, tmp_path: Path, extra: list[str]) -> None:
+    out = tmp_path / "r.zip"
+    result = runner.invoke(main, ["simulate", *SMALL, *extra, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    verified = runner.invoke(main, ["verify", "--quiet", str(out)])
+    assert verified.exit_code == 0, verified.output
+
+
+def test_tie_creates_a_runoff(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "tie.zip"
+    result = runner.invoke(main, ["simulate", "--rows", "6", "--seats", "3", "--deputies",
+                                  "10", "--present", "10", "--voters", "10", "--trustees", "2",
+                                  "--threshold", "2", "--voided", "0", "--tie", "--quiet",
                                   "--out", str(out)])
     assert result.exit_code == 0, result.output
-    verified = runner.invoke(main, ["verify", str(out)])
-    assert "基本满意" in verified.output or "满意" in verified.output
+    assert "runoff round runoff-1 created over P03, P04 for 1 seat(s)" in result.output
+    verified = runner.invoke(main, ["verify", "--quiet", str(out)])
+    assert "runoff 再次投票: P03, P04 for 1 seat(s)" in verified.output
 
 
 def test_verify_names_a_tampered_record(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "record.zip"
-    runner.invoke(main, ["simulate", "--rows", "3", "--seats", "1", "--quiet", "--out",
-                         str(out)])
+    runner.invoke(main, ["simulate", *SMALL, "--out", str(out)])
     files = read_record(out)
-    files["tally.json"] = files["tally.json"].replace(b'"cast":25', b'"cast":24')
+    files["tally.json"] = files["tally.json"].replace(b'"cast":4', b'"cast":3')
     out.write_bytes(record_zip_bytes(files))
-    result = runner.invoke(main, ["verify", str(out)])
+    result = runner.invoke(main, ["verify", "--quiet", str(out)])
     assert result.exit_code == 1
     assert "does not verify" in result.output
-    assert "tally.json: cast is 24" in result.output
+    assert "tally.json: cast is 3" in result.output
 
 
 @pytest.mark.parametrize(
@@ -64,11 +77,12 @@ def test_verify_names_a_tampered_record(runner: CliRunner, tmp_path: Path) -> No
     [
         (["--trustees", "2", "--threshold", "3"], "threshold must be between 1 and the number"),
         (["--rows", "3", "--seats", "4"], "seats must be between 1 and the number of rows"),
-        (["--present", "40"], "present must be between 1 and enrolled"),
-        (["--cast", "28"], "cast must be between 0 and present"),
-        (["--cast", "-1"], "must not be negative"),
+        (["--present", "70"], "present must be between 1 and the number of deputies"),
+        (["--voters", "56"], "voters must be between 0 and the deputies present"),
+        (["--voters", "-1"], "-1 is not in the range x>=0"),
         (["--rows", "many"], "'many' is not a valid integer"),
         (["--kind", "referendum"], "'referendum' is not one of"),
+        (["--rows", "5", "--seats", "5", "--tie"], "more rows than seats"),
     ],
 )
 def test_bad_arguments_are_named_and_write_nothing(
@@ -87,10 +101,3 @@ def test_verify_refuses_a_file_that_is_not_a_record(runner: CliRunner, tmp_path:
     result = runner.invoke(main, ["verify", str(bogus)])
     assert result.exit_code == 1
     assert "not a readable zip" in result.output
-
-
-def test_demo_runs_and_verifies(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(main, ["demo", "--out", str(tmp_path / "demo.zip")])
-    assert result.exit_code == 0, result.output
-    assert "record verifies" in result.output
-    assert "elected 当选" in result.output

@@ -18,35 +18,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ballot.record import read_record, record_zip_bytes
-from ballot.simulation import SimulationConfig, simulate_round
+from ballot.rehearsal import RehearsalConfig
 from ballot.verifier import RecordInvalid, verify_record, verify_record_files
 from crypto.canonical import canonical_json
 from crypto.credentials import derive_credential_key, generate_code, public_key_bytes
-from crypto.rng import SeededRandomness
 from tests.record_tools import (
     board_entries,
     flip_hex,
     load_json,
     load_lines,
+    rehearsal,
+    rehearsal_files,
     with_board,
     with_json,
 )
 
-SMALL = SimulationConfig(rows=4, seats=2, enrolled=9, present=8, cast=5, spoiled=1, voided=1,
-                         trustees=3, threshold=2)
+SMALL = RehearsalConfig(rows=4, seats=2, deputies=9, present=8, voters=5, spoil=1, voided=1,
+                        trustees=3, threshold=2, scrypt_n=2**10)
 Files = dict[str, bytes]
 
 
 @pytest.fixture(scope="module")
 def honest() -> Files:
-    return simulate_round(SMALL, SeededRandomness("record tests")).files
+    return rehearsal_files(SMALL, "record tests")
 
 
 @pytest.fixture(scope="module")
 def honest_rating() -> Files:
-    config = SimulationConfig(kind="rating", round_id="rating-1", rows=3, enrolled=6,
-                              present=6, cast=4, spoiled=1, voided=1, trustees=2, threshold=2)
-    return simulate_round(config, SeededRandomness("rating record tests")).files
+    config = RehearsalConfig(kind="rating", rows=3, deputies=6, present=6, voters=4, spoil=1,
+                             voided=1, trustees=2, threshold=2, scrypt_n=2**10)
+    return rehearsal_files(config, "rating record tests")
 
 
 def test_honest_selection_record_verifies(honest: Files) -> None:
@@ -80,20 +81,22 @@ def test_zip_round_trip_is_byte_stable(honest: Files) -> None:
     present=st.integers(1, 6),
     data=st.data(),
 )
-def test_every_simulated_record_verifies(kind: str, rows: int, present: int,
+def test_every_rehearsed_record_verifies(kind: str, rows: int, present: int,
                                          data: st.DataObject) -> None:
     """Accept every record: any shape of round, including zero ballots cast."""
-    cast = data.draw(st.integers(0, present))
+    voters = data.draw(st.integers(0, present))
     trustees = data.draw(st.integers(1, 4))
-    config = SimulationConfig(
-        kind=kind, rows=rows, seats=data.draw(st.integers(1, rows)), enrolled=present + 1,
-        present=present, cast=cast, spoiled=data.draw(st.integers(0, 2)),
-        voided=data.draw(st.integers(0, present - cast)), trustees=trustees,
+    config = RehearsalConfig(
+        kind=kind, rows=rows, seats=data.draw(st.integers(1, rows)), deputies=present,
+        present=present, voters=voters, spoil=data.draw(st.integers(0, 2)),
+        voided=data.draw(st.integers(0, present - voters)), trustees=trustees,
         threshold=data.draw(st.integers(1, trustees)),
+        options=data.draw(st.sampled_from([("for", "against"), ("for",)])),
+        scrypt_n=2**10,
     )
-    simulated = simulate_round(config)
-    report = verify_record_files(simulated.files)
-    assert report.counts == simulated.truth
+    outcome = rehearsal(config)
+    report = verify_record_files(outcome.files)
+    assert report.counts == outcome.truth
 
 
 # --- tampering -----------------------------------------------------------------------
@@ -143,7 +146,7 @@ def _alter_column_proof(entries: list[dict]) -> None:
 
 
 def _cast_with_unissued_key(entries: list[dict]) -> None:
-    key = derive_credential_key(generate_code(), "demo-2026", "selection-1")
+    key = derive_credential_key(generate_code(), "rehearsal-2026", "selection-1")
     _first(entries, "cast")["credential"] = public_key_bytes(key).hex()
 
 

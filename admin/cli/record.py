@@ -1,4 +1,4 @@
-"""``piaojue verify``: check a round's election record from the record alone."""
+"""``piaojue record export`` and ``piaojue verify``."""
 
 from __future__ import annotations
 
@@ -6,17 +6,52 @@ from pathlib import Path
 
 import click
 
+from admin.cli.common import existing_file, ok, output_file, read_json, transaction
+from admin.cli.progress import StageBars
 from admin.cli.report import print_report
-from ballot.verifier import RecordInvalid, verify_record
+from ballot.record import RecordFormatError, read_record, write_record
+from ballot.services import rounds
+from ballot.services.export import record_files_for
+from ballot.verifier import RecordInvalid, verify_receipt_file, verify_record_files
+
+
+@click.group("record")
+def record_group() -> None:
+    """Election records."""
+
+
+@record_group.command("export")
+@click.argument("election_id")
+@click.argument("round_id")
+@click.option("--out", type=output_file, required=True)
+@click.option("--no-receipts", is_flag=True, help="leave out receipts.jsonl")
+def export_command(election_id: str, round_id: str, out: Path, no_receipts: bool) -> None:
+    """Write one round's election record (PROTOCOL.md §9)."""
+    with transaction() as s:
+        files = record_files_for(s, rounds.get_round(s, election_id, round_id),
+                                 with_receipts=not no_receipts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_record(files, out)
+    ok(f"wrote {out}")
 
 
 @click.command("verify")
-@click.argument("record", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def verify_command(record: Path) -> None:
-    """Verify RECORD (a round's election record zip); exit 1 naming any difference."""
+@click.argument("record", type=existing_file)
+@click.option("--receipt", "receipts", type=existing_file, multiple=True,
+              help="also check this receipt file ({receipt, signature}); repeatable")
+@click.option("--quiet", is_flag=True, help="no progress bars")
+def verify_command(record: Path, receipts: tuple[Path, ...], quiet: bool) -> None:
+    """Verify RECORD from the file alone; exit 1 naming the first failure."""
     try:
-        report = verify_record(record)
-    except RecordInvalid as exc:
+        files = read_record(record)
+        with StageBars(enabled=not quiet) as bars:
+            report = verify_record_files(files, on_check=lambda m: click.echo(f"✔ {m}"),
+                                         progress=bars)
+        for path in receipts:
+            index = verify_receipt_file(files, read_json(path))
+            ok(f"{path.name}: signed by the round's receipt key; ballot {index} is on the "
+               "board as receipted")
+    except (RecordInvalid, RecordFormatError) as exc:
         click.echo(f"✘ the record does not verify: {exc}", err=True)
         raise SystemExit(1) from None
     print_report(report)

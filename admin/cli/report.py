@@ -23,20 +23,23 @@ def _cells(*columns: tuple[object, int]) -> str:
 
 
 def print_report(report: VerificationReport) -> None:
-    result = report.result
     click.echo(
-        f"✔ record verifies: election {report.election_id}, round {report.round_id} "
+        f"\n✔ record verifies: election {report.election_id}, round {report.round_id} "
         f"({report.kind})\n"
         f"  trustees: {report.threshold} of {report.trustees}, shares from "
-        f"{', '.join(map(str, report.shares_used))}\n"
+        f"{', '.join(map(str, report.shares_used)) or '— (no ballots)'}\n"
         f"  board: {report.board_entries} entries, {report.issued} credentials issued "
         f"({report.voided} voided), {report.cast} cast, {report.spoiled} challenged\n"
         f"  receipts checked: {report.receipts}"
     )
+    print_result(report.kind, report.result)
+
+
+def print_result(kind: str, result: dict) -> None:
     recon = result["reconciliation"]
     click.echo(f"  应到 enrolled {recon['enrolled']} ≥ 实到 present {recon['present']} ≥ "
                f"发出 issued {recon['issued']} ≥ 收回 cast {recon['cast']}\n")
-    if report.kind == "selection":
+    if kind == "selection":
         click.echo(_cells(("id", 6), ("赞成 for", 10), ("反对 against", 14),
                           ("弃权 abstain", 14)) + "  status")
         for row in result["rows"]:

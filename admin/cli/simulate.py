@@ -1,80 +1,105 @@
-"""``piaojue simulate`` and ``piaojue demo``: a whole round in memory, verified."""
+"""``piaojue simulate`` and ``piaojue demo``: a rehearsal of a whole round.
+
+The rehearsal goes through the real services on a real database (a
+throwaway SQLite file unless ``--database-url`` is given) and the real
+trustee code with key files in a temporary directory.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
 
+from admin.cli.common import ok
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
+from ballot.db import make_engine, make_sessionmaker
+from ballot.errors import InvalidInput
 from ballot.record import write_record
-from ballot.simulation import SimulationConfig, simulate_round
+from ballot.rehearsal import RehearsalConfig, RehearsalOutcome, rehearse
+from ballot.schema import upgrade
 from ballot.verifier import verify_record
+from crypto.manifest import APPROVAL_OPTIONS, SELECTION_OPTIONS
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness, SeededRandomness
 
 
-def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
-    if value < 0:
-        raise click.BadParameter(f"{param.name} must not be negative")
-    return value
+def _run(config: RehearsalConfig, rng: Randomness, out: Path, database_url: str | None,
+         quiet: bool) -> RehearsalOutcome:
+    try:
+        config.check()
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="piaojue-rehearsal-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'rehearsal.sqlite'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        keys = Path(tmp) / "trustee-keys"
+        keys.mkdir()
+        try:
+            with StageBars(enabled=not quiet) as bars:
+                outcome = rehearse(make_sessionmaker(engine), config, keys, rng, bars)
+        finally:
+            engine.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_record(outcome.files, out)
+    for line in outcome.log:
+        click.echo(f"  {line}")
+    ok(f"wrote {out}")
+    return outcome
 
 
 @click.command("simulate")
 @click.option("--kind", type=click.Choice(["selection", "rating"]), default="selection",
               show_default=True, help="selection (赞成/反对) or rating (满意度) round")
-@click.option("--rows", default=8, show_default=True, callback=_positive,
+@click.option("--rows", type=click.IntRange(1, 200), default=15, show_default=True,
               help="candidate projects on the ballot")
-@click.option("--seats", default=5, show_default=True, callback=_positive,
-              help="projects to choose (at most this many 赞成 per ballot)")
-@click.option("--enrolled", default=30, show_default=True, callback=_positive)
-@click.option("--present", default=27, show_default=True, callback=_positive)
-@click.option("--cast", "cast_", default=25, show_default=True, callback=_positive,
+@click.option("--seats", type=click.IntRange(1), default=5, show_default=True,
+              help="projects to choose: at most this many 赞成 per ballot")
+@click.option("--deputies", type=click.IntRange(1), default=60, show_default=True,
+              help="enrolled deputies")
+@click.option("--present", type=click.IntRange(1), default=55, show_default=True)
+@click.option("--voters", type=click.IntRange(0), default=50, show_default=True,
               help="ballots cast")
-@click.option("--spoiled", default=2, show_default=True, callback=_positive,
+@click.option("--spoil", type=click.IntRange(0), default=2, show_default=True,
               help="Benaloh challenges made before casting")
-@click.option("--voided", default=1, show_default=True, callback=_positive,
+@click.option("--voided", type=click.IntRange(0), default=1, show_default=True,
               help="lost slips voided and replaced")
-@click.option("--trustees", default=3, show_default=True, callback=_positive)
-@click.option("--threshold", default=2, show_default=True, callback=_positive)
+@click.option("--trustees", type=click.IntRange(1, 64), default=5, show_default=True)
+@click.option("--threshold", type=click.IntRange(1, 64), default=3, show_default=True)
+@click.option("--options", type=click.Choice(["for,against", "for"]), default="for,against",
+              show_default=True, help="'for' alone makes an approval-only ballot")
+@click.option("--basis", type=click.Choice(["enrolled", "cast"]), default="enrolled",
+              show_default=True)
+@click.option("--tie", is_flag=True, help="make the K-th seat a tie and create the runoff")
 @click.option("--seed", default=None,
-              help="make a reproducible record (for tests and examples only: never a real vote)")
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="reproducible run, for tests and examples only: never for a real vote")
+@click.option("--database-url", default=None, help="rehearse on this database instead")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               required=True, help="record zip to write")
 @click.option("--quiet", is_flag=True, help="no progress bars")
-def simulate_command(kind: str, rows: int, seats: int, enrolled: int, present: int, cast_: int,
-                     spoiled: int, voided: int, trustees: int, threshold: int,
-                     seed: str | None, out: Path, quiet: bool) -> None:
-    """Run a whole round in memory and write its election record."""
-    config = SimulationConfig(
-        kind=kind, rows=rows, seats=seats, enrolled=enrolled, present=present, cast=cast_,
-        spoiled=spoiled, voided=voided, trustees=trustees, threshold=threshold,
-        round_id="selection-1" if kind == "selection" else "rating-1",
-        title=("2026年度民生实事项目票决" if kind == "selection"
-               else "2026年度民生实事项目满意度测评"),
-    )
-    _simulate(config, SeededRandomness(seed) if seed else SYSTEM_RANDOMNESS, out, quiet)
-
-
-def _simulate(config: SimulationConfig, rng: Randomness, out: Path, quiet: bool) -> None:
-    try:
-        config.check()
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    with StageBars(enabled=not quiet) as bars:
-        simulated = simulate_round(config, rng, bars)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_record(simulated.files, out)
-    click.echo(f"wrote {out} ({config.cast} ballots, {config.spoiled} challenged)")
+def simulate_command(kind: str, rows: int, seats: int, deputies: int, present: int,
+                     voters: int, spoil: int, voided: int, trustees: int, threshold: int,
+                     options: str, basis: str, tie: bool, seed: str | None,
+                     database_url: str | None, out: Path, quiet: bool) -> None:
+    """Rehearse a whole round through the real services and write its record."""
+    config = RehearsalConfig(
+        kind=kind, rows=rows, seats=seats, deputies=deputies, present=present, voters=voters,
+        spoil=spoil, voided=voided, trustees=trustees, threshold=threshold, basis=basis,
+        options=APPROVAL_OPTIONS if options == "for" else SELECTION_OPTIONS, tie=tie)
+    _run(config, SeededRandomness(seed) if seed else SYSTEM_RANDOMNESS, out, database_url,
+         quiet)
 
 
 @click.command("demo")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("out/demo-record.zip"), show_default=True)
 def demo_command(out: Path) -> None:
-    """Run, record and independently verify a demo selection round."""
-    click.echo("模拟一轮民生实事项目票决 / simulating a selection round …")
-    _simulate(SimulationConfig(), SYSTEM_RANDOMNESS, out, quiet=False)
-    click.echo(f"verifying {out} from the record alone …")
+    """Seed a demo congress, rehearse its selection round, verify the record."""
+    click.echo("演示：60名代表、15个候选项目、5个名额、5名监票人（3人可解密）\n"
+               "demo: 60 deputies, 15 candidate projects, 5 seats, 5 trustees (threshold 3)")
+    _run(RehearsalConfig(), SYSTEM_RANDOMNESS, out, None, quiet=False)
+    click.echo(f"\nverifying {out} from the record alone …")
     print_report(verify_record(out))
-    click.echo(f"\nCheck it yourself: piaojue verify {out}")
+    click.echo(f"\nCheck it yourself: .venv/bin/piaojue verify {out}")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ballot.simulation import SimulationConfig, simulate_round
+from ballot.rehearsal import RehearsalConfig
 from crypto.canonical import canonical_json, scalar_hex
 from crypto.ceremony import election_context, evaluate, new_polynomial
 from crypto.credentials import derive_credential_key, generate_code, public_key_bytes, sign_cast
@@ -32,8 +32,8 @@ from crypto.transport import new_transport_key, seal_share, transport_public_byt
 HERE = Path(__file__).parent
 RECORD_DIR = HERE / "record_v1"
 PRIMITIVES = HERE / "primitives_v1.json"
-RECORD_CONFIG = SimulationConfig(rows=3, seats=1, enrolled=5, present=4, cast=3, spoiled=1,
-                                 voided=1, trustees=3, threshold=2)
+RECORD_CONFIG = RehearsalConfig(rows=3, seats=1, deputies=5, present=4, voters=3, spoil=1,
+                                voided=1, trustees=3, threshold=2, scrypt_n=2**10)
 
 
 def _pairs(proof: Any) -> list[list[str]]:
@@ -83,7 +83,10 @@ def primitive_vectors() -> dict[str, Any]:
 
 
 def record_vector() -> dict[str, bytes]:
-    return simulate_round(RECORD_CONFIG, SeededRandomness("piaojue record vector v1")).files
+    """A whole round rehearsed through the services from a fixed seed."""
+    from tests.record_tools import rehearsal_files
+
+    return rehearsal_files(RECORD_CONFIG, "piaojue record vector v1")
 
 
 def main() -> None:

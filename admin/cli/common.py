@@ -1,0 +1,62 @@
+"""What every command group needs: a database session, JSON files, clear errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from admin.config import database_url
+from ballot.db import make_engine, make_sessionmaker
+from ballot.errors import DomainError, ImportErrors
+from crypto.canonical import canonical_json, parse_json
+from crypto.errors import CryptoError
+
+_sessions: dict[str, sessionmaker[Session]] = {}
+
+
+def sessions(url: str | None = None) -> sessionmaker[Session]:
+    url = url or database_url()
+    if url not in _sessions:
+        _sessions[url] = make_sessionmaker(make_engine(url))
+    return _sessions[url]
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction; a domain error becomes a clear message and exit status 1."""
+    try:
+        with sessions().begin() as session:
+            yield session
+    except ImportErrors as exc:
+        for error in exc.errors:
+            click.echo(f"✘ {error}", err=True)
+        raise click.ClickException("nothing was imported") from None
+    except (DomainError, CryptoError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return parse_json(path.read_bytes())
+    except CryptoError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise click.ClickException(f"{path}: {exc.strerror}") from None
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(canonical_json(value) + b"\n")
+
+
+def ok(message: str) -> None:
+    click.echo(f"✔ {message}")
+
+
+existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+output_file = click.Path(dir_okay=False, writable=True, path_type=Path)

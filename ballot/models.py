@@ -1,0 +1,283 @@
+"""The persistent model of one congress's year (DESIGN.md, "The year, as states").
+
+Secrecy is structural: no table links a deputy to a credential, a credential
+to a deputy, or a ballot to anything finer than its board position. The
+server keeps credential public keys only, and trustee secrets never arrive.
+Constraints that protect the count live in the database, not only in Python.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ballot.db import Base, created_at, hex32, str_pk
+
+
+class ElectionState(enum.StrEnum):
+    draft = "draft"
+    candidates_adopted = "candidates_adopted"
+    key_ceremony = "key_ceremony"
+    ready = "ready"
+
+
+class RoundState(enum.StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    tallied = "tallied"
+    published = "published"
+
+
+class RoundKind(enum.StrEnum):
+    selection = "selection"
+    rating = "rating"
+
+
+class CredentialStatus(enum.StrEnum):
+    issued = "issued"
+    voided = "voided"
+    used = "used"
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Election(Base):
+    """One congress's year: its trustees, receipt key, roster, projects and rounds."""
+
+    __tablename__ = "election"
+
+    id: Mapped[str_pk]
+    congress_name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    trustees_n: Mapped[int]
+    threshold: Mapped[int]
+    quorum_num: Mapped[int] = mapped_column(default=2)
+    quorum_den: Mapped[int] = mapped_column(default=3)
+    state: Mapped[ElectionState] = mapped_column(_enum(ElectionState),
+                                                 default=ElectionState.draft)
+    receipt_public_key: Mapped[hex32]
+    receipt_private_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    """The receipt signing key, encrypted under the instance's at-rest key."""
+    joint_key: Mapped[str | None] = mapped_column(String(64))
+    commitments_hash: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[created_at]
+
+    trustees: Mapped[list[Trustee]] = relationship(back_populates="election",
+                                                   order_by="Trustee.index")
+    rounds: Mapped[list[Round]] = relationship(back_populates="election",
+                                               order_by="Round.created")
+
+    __table_args__ = (
+        CheckConstraint("threshold >= 1 AND threshold <= trustees_n", name="threshold_range"),
+        CheckConstraint("level IN ('township', 'county', 'city')", name="level_known"),
+    )
+
+
+class Trustee(Base):
+    """A trustee's public side of the key ceremony. Its secrets stay in its key file."""
+
+    __tablename__ = "trustee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    index: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    transport_key: Mapped[str | None] = mapped_column(String(64))
+    commitment: Mapped[dict[str, Any] | None]
+    verified: Mapped[bool] = mapped_column(default=False)
+    complaint_against: Mapped[int | None]
+    """The sender whose share this trustee found wrong: published, and it stops the ceremony."""
+
+    election: Mapped[Election] = relationship(back_populates="trustees")
+
+    __table_args__ = (UniqueConstraint("election_id", "index"),)
+
+
+class CeremonyShare(Base):
+    """``P_i(j)`` sealed to trustee j's transport key: relayed, never readable here."""
+
+    __tablename__ = "ceremony_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    sender: Mapped[int]
+    recipient: Mapped[int]
+    sealed: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("election_id", "sender", "recipient"),)
+
+
+class Deputy(Base):
+    __tablename__ = "deputy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    seat: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    delegation: Mapped[str] = mapped_column(String(100), default="")
+    on_leave: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("election_id", "seat"),)
+
+
+class Project(Base):
+    """A candidate livelihood project (民生实事项目)."""
+
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50), default="")
+    cost_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    """Estimated cost in 万元 (10,000 yuan), as budgets are stated."""
+    place: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("election_id", "code"),)
+
+
+class Round(Base):
+    """One ballot: a selection round, a runoff or further round, or a rating round."""
+
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    round_id: Mapped[str] = mapped_column(String(64))
+    """The protocol's round_id, unique within the election."""
+    kind: Mapped[RoundKind] = mapped_column(_enum(RoundKind))
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[RoundState] = mapped_column(_enum(RoundState), default=RoundState.draft)
+    options: Mapped[list[Any]]
+    seats: Mapped[int | None]
+    basis: Mapped[str | None] = mapped_column(String(10))
+    threshold_num: Mapped[int | None]
+    threshold_den: Mapped[int | None]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    manifest_json: Mapped[str | None] = mapped_column(Text)
+    """Canonical JSON of the manifest, frozen before the first board entry."""
+    context: Mapped[str | None] = mapped_column(String(64))
+    present: Mapped[int | None]
+    aggregates_json: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[list[Any] | None]
+    result: Mapped[dict[str, Any] | None]
+    created: Mapped[created_at]
+
+    election: Mapped[Election] = relationship(back_populates="rounds")
+    rows: Mapped[list[RoundRow]] = relationship(order_by="RoundRow.position",
+                                                cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("election_id", "round_id"),)
+
+
+class RoundRow(Base):
+    __tablename__ = "round_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    position: Mapped[int]
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    project: Mapped[Project] = relationship()
+
+    __table_args__ = (UniqueConstraint("round_pk", "position"),
+                      UniqueConstraint("round_pk", "project_id"))
+
+
+class Attendance(Base):
+    """Who is present for a round: a deputy's check-in, never linked to a credential."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    checked_in: Mapped[created_at]
+
+    __table_args__ = (UniqueConstraint("round_pk", "deputy_id"),)
+
+
+class Credential(Base):
+    """An issued credential's public key and whether it is still usable."""
+
+    __tablename__ = "credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    public_key: Mapped[hex32]
+    status: Mapped[CredentialStatus] = mapped_column(_enum(CredentialStatus),
+                                                     default=CredentialStatus.issued)
+
+    __table_args__ = (UniqueConstraint("round_pk", "public_key"),)
+
+
+class BoardHead(Base):
+    """The one head of a round's board; appends lock this row, so there is no fork."""
+
+    __tablename__ = "board_head"
+
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[hex32]
+
+
+class BoardEntry(Base):
+    __tablename__ = "board_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    index: Mapped[int]
+    type: Mapped[str] = mapped_column(String(20))
+    entry_json: Mapped[str] = mapped_column(Text)
+    """Canonical JSON of the entry, exactly as hashed."""
+    digest: Mapped[hex32]
+    hash: Mapped[hex32]
+
+    __table_args__ = (UniqueConstraint("round_pk", "index"),
+                      CheckConstraint('"index" >= 1', name="index_positive"))
+
+
+class Receipt(Base):
+    __tablename__ = "receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    index: Mapped[int]
+    receipt_json: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (UniqueConstraint("round_pk", "index"),)
+
+
+class TrusteeDecryption(Base):
+    """A trustee's decryption share of a round's aggregates, checked on upload."""
+
+    __tablename__ = "trustee_decryption"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    trustee_index: Mapped[int]
+    share_json: Mapped[str] = mapped_column(Text)
+    uploaded: Mapped[created_at]
+
+    __table_args__ = (UniqueConstraint("round_pk", "trustee_index"),)

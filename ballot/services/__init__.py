@@ -1,0 +1,1 @@
+"""Workflow services: each takes a Session, returns domain objects, never commits."""

@@ -1,0 +1,195 @@
+"""The server's side of the key ceremony: it relays and checks, and never learns a secret.
+
+Trustees run ``piaojue trustee ...`` on their own machines (ballot.trustee)
+and hand the server public files only: a transport key, commitments with
+proofs, shares sealed to each recipient, and a verification statement that
+either accepts every share or names the sender it complains about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ballot.errors import Conflict, InvalidInput
+from ballot.models import CeremonyShare, Election, ElectionState, Trustee
+from crypto.canonical import hex_bytes
+from crypto.ceremony import (
+    TrusteeCommitment,
+    commitments_hash,
+    election_context,
+    joint_key,
+    public_share,
+    verify_commitment,
+)
+from crypto.errors import CryptoError
+from crypto.transport import SEALED_SHARE_BYTES
+
+CEREMONY_FORMAT = "piaojue-ceremony/1"
+FILE_FORMATS = ("piaojue-transport/1", "piaojue-commitment/1", "piaojue-shares/1",
+                "piaojue-verification/1")
+
+
+def published_commitments(election: Election) -> list[TrusteeCommitment]:
+    return [TrusteeCommitment.from_json(t.commitment) for t in election.trustees
+            if t.commitment is not None]
+
+
+def stopped_by(election: Election) -> Trustee | None:
+    return next((t for t in election.trustees if t.complaint_against is not None), None)
+
+
+def _shares(session: Session, election: Election) -> list[CeremonyShare]:
+    return list(session.scalars(select(CeremonyShare).where(
+        CeremonyShare.election_id == election.id).order_by(CeremonyShare.sender,
+                                                           CeremonyShare.recipient)))
+
+
+def ceremony_document(session: Session, election: Election) -> dict[str, Any]:
+    """What every trustee downloads: the public state of the ceremony."""
+    return {
+        "format": CEREMONY_FORMAT,
+        "election_id": election.id,
+        "n": election.trustees_n,
+        "threshold": election.threshold,
+        "trustees": [
+            {"index": t.index, "name": t.name, "transport_key": t.transport_key,
+             "commitment": t.commitment, "verified": t.verified,
+             "complaint_against": t.complaint_against}
+            for t in election.trustees
+        ],
+        "shares": [{"sender": s.sender, "recipient": s.recipient, "sealed": s.sealed}
+                   for s in _shares(session, election)],
+        "joint_key": election.joint_key,
+    }
+
+
+def _trustee(election: Election, index: Any) -> Trustee:
+    if not isinstance(index, int) or isinstance(index, bool) \
+            or not 1 <= index <= election.trustees_n:
+        raise InvalidInput(f"trustee index must be between 1 and {election.trustees_n}")
+    return election.trustees[index - 1]
+
+
+def _check_open(election: Election) -> None:
+    complainer = stopped_by(election)
+    if complainer is not None:
+        raise Conflict(
+            f"the key ceremony stopped: trustee {complainer.index} ({complainer.name}) "
+            f"complained that trustee {complainer.complaint_against}'s share does not match "
+            "its commitments"
+        )
+    if election.state == ElectionState.ready:
+        raise Conflict("the key ceremony is finished; the joint key is set")
+    if election.state == ElectionState.draft or election.state == \
+            ElectionState.candidates_adopted:
+        election.state = ElectionState.key_ceremony
+
+
+def import_trustee_file(session: Session, election: Election, doc: Any) -> str:
+    """Take one file a trustee produced; return what happened, in words."""
+    if not isinstance(doc, dict) or doc.get("format") not in FILE_FORMATS:
+        raise InvalidInput(f"not a trustee file (format must be one of {', '.join(FILE_FORMATS)})")
+    if doc.get("election_id") != election.id:
+        raise InvalidInput(f"this file is for election {doc.get('election_id')!r}, "
+                           f"not {election.id!r}")
+    _check_open(election)
+    handler = {
+        "piaojue-transport/1": _import_transport,
+        "piaojue-commitment/1": _import_commitment,
+        "piaojue-shares/1": _import_shares,
+        "piaojue-verification/1": _import_verification,
+    }[doc["format"]]
+    message = handler(session, election, doc)
+    session.flush()
+    return message
+
+
+def _import_transport(session: Session, election: Election, doc: dict[str, Any]) -> str:
+    trustee = _trustee(election, doc.get("index"))
+    try:
+        key = hex_bytes(doc.get("transport_key"), 32, "transport_key")
+    except CryptoError as exc:
+        raise InvalidInput(str(exc)) from None
+    if trustee.transport_key is not None:
+        raise Conflict(f"trustee {trustee.index} has registered a transport key already")
+    trustee.transport_key = key.hex()
+    return f"trustee {trustee.index} ({trustee.name}): transport key registered"
+
+
+def _import_commitment(session: Session, election: Election, doc: dict[str, Any]) -> str:
+    try:
+        tc = TrusteeCommitment.from_json(doc.get("commitment"))
+    except CryptoError as exc:
+        raise InvalidInput(f"commitment file: {exc}") from None
+    trustee = _trustee(election, tc.index)
+    if trustee.transport_key is None:
+        raise Conflict(f"trustee {tc.index} must register a transport key first")
+    if trustee.commitment is not None:
+        raise Conflict(f"trustee {tc.index} has published commitments already")
+    context = election_context(election.id, election.trustees_n, election.threshold)
+    try:
+        verify_commitment(tc, election.threshold, context)
+    except CryptoError as exc:
+        raise InvalidInput(str(exc)) from None
+    trustee.commitment = tc.to_json()
+    return f"trustee {tc.index} ({trustee.name}): commitments and proofs verified"
+
+
+def _import_shares(session: Session, election: Election, doc: dict[str, Any]) -> str:
+    trustee = _trustee(election, doc.get("sender"))
+    missing = [t.index for t in election.trustees if t.commitment is None]
+    if missing:
+        raise Conflict(f"shares are sent once every trustee has committed; waiting for "
+                       f"{', '.join(map(str, missing))}")
+    shares = doc.get("shares")
+    if not isinstance(shares, list) or sorted(
+            s.get("recipient") for s in shares if isinstance(s, dict)
+    ) != list(range(1, election.trustees_n + 1)) or len(shares) != election.trustees_n:
+        raise InvalidInput(f"trustee {trustee.index} must send exactly one share to each of "
+                           f"trustees 1..{election.trustees_n}")
+    if session.scalar(select(CeremonyShare).where(CeremonyShare.election_id == election.id,
+                                                  CeremonyShare.sender == trustee.index)):
+        raise Conflict(f"trustee {trustee.index} has sent its shares already")
+    for share in shares:
+        try:
+            sealed = hex_bytes(share.get("sealed"), SEALED_SHARE_BYTES, "sealed share")
+        except CryptoError as exc:
+            raise InvalidInput(f"share for trustee {share.get('recipient')}: {exc}") from None
+        session.add(CeremonyShare(election_id=election.id, sender=trustee.index,
+                                  recipient=share["recipient"], sealed=sealed.hex()))
+    return f"trustee {trustee.index} ({trustee.name}): {len(shares)} sealed shares relayed"
+
+
+def _import_verification(session: Session, election: Election, doc: dict[str, Any]) -> str:
+    trustee = _trustee(election, doc.get("index"))
+    received = [s for s in _shares(session, election) if s.recipient == trustee.index]
+    if len(received) != election.trustees_n:
+        raise Conflict(f"trustee {trustee.index} cannot verify before every trustee has sent "
+                       "its shares")
+    complaints = doc.get("complaints")
+    if not isinstance(complaints, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= election.trustees_n
+            for c in complaints):
+        raise InvalidInput("complaints must be a list of trustee indices")
+    if complaints:
+        trustee.complaint_against = complaints[0]
+        sender = election.trustees[complaints[0] - 1]
+        return (f"COMPLAINT: trustee {trustee.index} ({trustee.name}) says the share from "
+                f"trustee {sender.index} ({sender.name}) does not match its commitments; the "
+                "ceremony is stopped")
+    published = published_commitments(election)
+    expected = public_share(published, trustee.index).hex()
+    if doc.get("public_share") != expected:
+        raise InvalidInput(f"trustee {trustee.index}'s public share does not follow from the "
+                           "published commitments")
+    trustee.verified = True
+    if all(t.verified for t in election.trustees):
+        election.joint_key = joint_key(published).hex()
+        election.commitments_hash = commitments_hash(published).hex()
+        election.state = ElectionState.ready
+        return (f"trustee {trustee.index} ({trustee.name}) verified its shares; the ceremony "
+                f"is complete, joint key {election.joint_key[:16]}…")
+    return f"trustee {trustee.index} ({trustee.name}) verified its shares"

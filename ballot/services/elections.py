@@ -1,0 +1,84 @@
+"""Creating an election and reading it back."""
+
+from __future__ import annotations
+
+import re
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.models import Election, ElectionState, Trustee
+from crypto.at_rest import AtRestKey
+from crypto.ceremony import MAX_TRUSTEES
+from crypto.receipts import new_receipt_key, receipt_public_key
+from crypto.rng import SYSTEM_RANDOMNESS, Randomness
+
+LEVELS = ("township", "county", "city")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}\Z")
+
+
+def create_election(
+    session: Session,
+    *,
+    election_id: str,
+    congress_name: str,
+    level: str,
+    year: int,
+    trustee_names: list[str],
+    threshold: int,
+    at_rest: AtRestKey,
+    quorum: tuple[int, int] = (2, 3),
+    rng: Randomness = SYSTEM_RANDOMNESS,
+) -> Election:
+    """A draft election with its trustees and a fresh receipt key, sealed at rest."""
+    if not _ID.match(election_id):
+        raise InvalidInput("the election id uses lower-case letters, digits and '-' "
+                           "(2 to 63 characters)")
+    if session.get(Election, election_id) is not None:
+        raise Conflict(f"an election {election_id!r} exists already")
+    if not congress_name.strip():
+        raise InvalidInput("the congress name is required")
+    if level not in LEVELS:
+        raise InvalidInput(f"the level must be one of {', '.join(LEVELS)}")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("the year must be between 2000 and 2100")
+    names = [n.strip() for n in trustee_names]
+    if not 1 <= len(names) <= MAX_TRUSTEES or not all(names):
+        raise InvalidInput(f"name between 1 and {MAX_TRUSTEES} trustees, none blank")
+    if not 1 <= threshold <= len(names):
+        raise InvalidInput(f"the threshold must be between 1 and {len(names)} trustees")
+    num, den = quorum
+    if not 0 < num <= den:
+        raise InvalidInput("the quorum must be a fraction between 0 and 1")
+    key = new_receipt_key(rng)
+    election = Election(
+        id=election_id, congress_name=congress_name.strip(), level=level, year=year,
+        trustees_n=len(names), threshold=threshold, quorum_num=num, quorum_den=den,
+        state=ElectionState.draft,
+        receipt_public_key=receipt_public_key(key).hex(),
+        receipt_private_sealed=at_rest.seal(key.private_bytes_raw(),
+                                            f"receipt key of {election_id}", rng),
+    )
+    session.add(election)
+    for index, name in enumerate(names, 1):
+        session.add(Trustee(election_id=election_id, index=index, name=name))
+    session.flush()
+    return election
+
+
+def get_election(session: Session, election_id: str) -> Election:
+    election = session.get(Election, election_id)
+    if election is None:
+        raise NotFound(f"there is no election {election_id!r}")
+    return election
+
+
+def list_elections(session: Session) -> list[Election]:
+    return list(session.scalars(select(Election).order_by(Election.created)))
+
+
+def receipt_signing_key(election: Election, at_rest: AtRestKey) -> Ed25519PrivateKey:
+    raw = at_rest.open(election.receipt_private_sealed, f"receipt key of {election.id}")
+    return Ed25519PrivateKey.from_private_bytes(raw)

@@ -1,0 +1,165 @@
+"""The deputies' roster and the candidate projects, typed in or imported.
+
+Imports are all-or-nothing: every bad row is reported with its spreadsheet
+row number and nothing is written until the whole file is valid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ballot.errors import Conflict, ImportErrors, InvalidInput, NotFound
+from ballot.models import Deputy, Election, Project
+from ballot.tabular import read_table
+
+DEPUTY_COLUMNS = {"seat": "seat", "座位号": "seat", "代表证号": "seat", "编号": "seat",
+                  "name": "name", "姓名": "name", "delegation": "delegation",
+                  "代表团": "delegation", "选区": "delegation"}
+PROJECT_COLUMNS = {"code": "code", "编号": "code", "title": "title", "项目名称": "title",
+                   "名称": "title", "category": "category", "类别": "category",
+                   "cost": "cost", "估算金额": "cost", "金额（万元）": "cost", "金额": "cost",
+                   "place": "place", "地点": "place", "department": "department",
+                   "实施单位": "department", "责任单位": "department",
+                   "description": "description", "说明": "description", "内容": "description"}
+
+
+def _require(columns: list[str], needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise InvalidInput(f"the header row lacks the column(s) {', '.join(missing)}")
+
+
+def _locked(election: Election) -> None:
+    if any(r.manifest_json is not None for r in election.rounds):
+        raise Conflict("a round's ballot is fixed already: the roster and projects cannot "
+                       "change any more")
+
+
+def import_deputies(session: Session, election: Election, data: bytes, filename: str,
+                    dry_run: bool = False) -> list[Deputy]:
+    """Add deputies from CSV/XLSX columns seat, name[, delegation]."""
+    _locked(election)
+    columns, rows = read_table(data, filename, DEPUTY_COLUMNS)
+    _require(columns, ("seat", "name"))
+    existing = set(session.scalars(select(Deputy.seat).where(Deputy.election_id == election.id)))
+    errors, seen, deputies = [], set(), []
+    for row in rows:
+        seat, name = row.values.get("seat", ""), row.values.get("name", "")
+        if not seat or not name:
+            errors.append(f"row {row.number}: seat and name are required")
+        elif len(seat) > 20 or len(name) > 100:
+            errors.append(f"row {row.number}: seat or name is too long")
+        elif seat in seen or seat in existing:
+            errors.append(f"row {row.number}: seat {seat} appears twice")
+        else:
+            seen.add(seat)
+            deputies.append(Deputy(election_id=election.id, seat=seat, name=name,
+                                   delegation=row.values.get("delegation", "")[:100]))
+    if not rows:
+        errors.append("the file has no deputies")
+    if errors:
+        raise ImportErrors(errors)
+    if not dry_run:
+        session.add_all(deputies)
+        session.flush()
+    return deputies
+
+
+def list_deputies(session: Session, election: Election) -> list[Deputy]:
+    return list(session.scalars(select(Deputy).where(Deputy.election_id == election.id)
+                                .order_by(Deputy.seat)))
+
+
+def get_deputy(session: Session, election: Election, seat: str) -> Deputy:
+    deputy = session.scalar(select(Deputy).where(Deputy.election_id == election.id,
+                                                 Deputy.seat == seat))
+    if deputy is None:
+        raise NotFound(f"no deputy has seat {seat!r}")
+    return deputy
+
+
+def set_leave(session: Session, deputy: Deputy, on_leave: bool) -> Deputy:
+    deputy.on_leave = on_leave
+    session.flush()
+    return deputy
+
+
+def _cost(text: str) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        raise ValueError(f"cost {text!r} is not a number (万元)") from None
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+        raise ValueError(f"cost {text!r} is out of range")
+    return value.quantize(Decimal("0.01"))
+
+
+def add_project(session: Session, election: Election, *, code: str, title: str,
+                category: str = "", cost: str = "", place: str = "", department: str = "",
+                description: str = "") -> Project:
+    _locked(election)
+    if not code.strip() or not title.strip():
+        raise InvalidInput("a project needs a code and a title")
+    if session.scalar(select(Project).where(Project.election_id == election.id,
+                                            Project.code == code.strip())):
+        raise Conflict(f"a project with code {code!r} exists already")
+    try:
+        cost_value = _cost(cost)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    project = Project(election_id=election.id, code=code.strip()[:20], title=title.strip()[:200],
+                      category=category[:50], cost_wan=cost_value, place=place[:200],
+                      department=department[:200], description=description)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def import_projects(session: Session, election: Election, data: bytes, filename: str,
+                    dry_run: bool = False) -> list[Project]:
+    """Add candidate projects from CSV/XLSX columns code, title[, category, cost, ...]."""
+    _locked(election)
+    columns, rows = read_table(data, filename, PROJECT_COLUMNS)
+    _require(columns, ("code", "title"))
+    existing = set(session.scalars(select(Project.code).where(
+        Project.election_id == election.id)))
+    errors, seen, valid = [], set(), []
+    for row in rows:
+        v = row.values
+        code, title = v.get("code", ""), v.get("title", "")
+        if not code or not title:
+            errors.append(f"row {row.number}: code and title are required")
+            continue
+        if len(code) > 20 or len(title) > 200:
+            errors.append(f"row {row.number}: code or title is too long")
+            continue
+        if code in seen or code in existing:
+            errors.append(f"row {row.number}: code {code} appears twice")
+            continue
+        try:
+            _cost(v.get("cost", ""))
+        except ValueError as exc:
+            errors.append(f"row {row.number}: {exc}")
+            continue
+        seen.add(code)
+        valid.append(v)
+    if not rows:
+        errors.append("the file has no projects")
+    if errors:
+        raise ImportErrors(errors)
+    if dry_run:
+        return []
+    return [add_project(session, election, code=v["code"], title=v["title"],
+                        category=v.get("category", ""), cost=v.get("cost", ""),
+                        place=v.get("place", ""), department=v.get("department", ""),
+                        description=v.get("description", "")) for v in valid]
+
+
+def list_projects(session: Session, election: Election) -> list[Project]:
+    return list(session.scalars(select(Project).where(Project.election_id == election.id)
+                                .order_by(Project.code)))

@@ -1,0 +1,212 @@
+"""Rounds: creation, the frozen manifest, attendance and quorum, opening and closing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.models import (
+    Attendance,
+    BoardHead,
+    Deputy,
+    Election,
+    ElectionState,
+    Project,
+    Round,
+    RoundKind,
+    RoundRow,
+    RoundState,
+)
+from crypto.board import genesis
+from crypto.canonical import canonical_json, parse_json
+from crypto.errors import InvalidManifest
+from crypto.group import Point
+from crypto.manifest import (
+    APPROVAL_OPTIONS,
+    RATING_OPTIONS,
+    SELECTION_OPTIONS,
+    Manifest,
+    round_context,
+)
+
+_ROUND_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
+
+
+def create_round(
+    session: Session,
+    election: Election,
+    *,
+    round_id: str,
+    kind: str,
+    title: str,
+    project_ids: list[int],
+    seats: int | None = None,
+    basis: str = "enrolled",
+    options: tuple[str, ...] | None = None,
+    threshold: tuple[int, int] = (4, 5),
+    parent: Round | None = None,
+) -> Round:
+    """A draft round over the given projects in ballot order."""
+    if not _ROUND_ID.match(round_id):
+        raise InvalidInput("the round id uses lower-case letters, digits and '-'")
+    if session.scalar(select(Round).where(Round.election_id == election.id,
+                                          Round.round_id == round_id)):
+        raise Conflict(f"election {election.id} has a round {round_id!r} already")
+    if kind not in RoundKind.__members__:
+        raise InvalidInput("a round is a selection or a rating round")
+    if not title.strip():
+        raise InvalidInput("the round needs a title")
+    if not project_ids or len(set(project_ids)) != len(project_ids):
+        raise InvalidInput("a round needs at least one project, each listed once")
+    projects = [session.get(Project, pid) for pid in project_ids]
+    if any(p is None or p.election_id != election.id for p in projects):
+        raise InvalidInput("every project must belong to this election")
+    round_ = Round(election_id=election.id, round_id=round_id, kind=RoundKind(kind),
+                   title=title.strip(), state=RoundState.draft, parent_id=parent and parent.id)
+    if kind == "selection":
+        options = options or SELECTION_OPTIONS
+        if options not in (SELECTION_OPTIONS, APPROVAL_OPTIONS):
+            raise InvalidInput("a selection ballot offers for/against, or for alone")
+        if seats is None or not 1 <= seats <= len(project_ids):
+            raise InvalidInput(f"seats must be between 1 and the {len(project_ids)} candidates")
+        if basis not in ("enrolled", "cast"):
+            raise InvalidInput("the majority basis is 'enrolled' or 'cast'")
+        round_.options, round_.seats, round_.basis = list(options), seats, basis
+    else:
+        num, den = threshold
+        if not 0 <= num <= den or den == 0:
+            raise InvalidInput("the satisfaction threshold is a fraction between 0 and 1")
+        round_.options = list(RATING_OPTIONS)
+        round_.threshold_num, round_.threshold_den = num, den
+    round_.rows = [RoundRow(position=i, project_id=pid) for i, pid in enumerate(project_ids, 1)]
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+def get_round(session: Session, election_id: str, round_id: str) -> Round:
+    round_ = session.scalar(select(Round).where(Round.election_id == election_id,
+                                                Round.round_id == round_id))
+    if round_ is None:
+        raise NotFound(f"election {election_id!r} has no round {round_id!r}")
+    return round_
+
+
+def enrolled_count(session: Session, election: Election) -> int:
+    return session.scalar(select(func.count()).select_from(Deputy).where(
+        Deputy.election_id == election.id)) or 0
+
+
+def manifest_data(session: Session, round_: Round) -> dict[str, Any]:
+    election = round_.election
+    rows = [{"id": row.project.code, "title": row.project.title} for row in round_.rows]
+    if round_.kind == RoundKind.selection:
+        rule: dict[str, Any] = {"name": "majority-top-k", "seats": round_.seats,
+                                "basis": round_.basis}
+        column_limits = {"for": [0, round_.seats]}
+    else:
+        rule = {"name": "satisfaction",
+                "threshold": [round_.threshold_num, round_.threshold_den]}
+        column_limits = {}
+    return {
+        "protocol": "piaojue/1", "election_id": election.id, "round_id": round_.round_id,
+        "kind": round_.kind.value, "title": round_.title, "rows": rows,
+        "options": list(round_.options), "row_limits": [0, 1], "column_limits": column_limits,
+        "rule": rule, "electorate": {"enrolled": enrolled_count(session, election)},
+        "trustees": {"n": election.trustees_n, "threshold": election.threshold},
+        "receipt_key": election.receipt_public_key,
+        "congress": election.congress_name, "year": election.year,
+    }
+
+
+def manifest_of(round_: Round) -> Manifest:
+    if round_.manifest_json is None:
+        raise Conflict(f"round {round_.round_id} has no frozen manifest yet")
+    return Manifest.from_json(parse_json(round_.manifest_json))
+
+
+def freeze(session: Session, round_: Round) -> Manifest:
+    """Fix the manifest and the context ``Q`` before the first board entry."""
+    if round_.manifest_json is not None:
+        return manifest_of(round_)
+    election = round_.election
+    if election.state != ElectionState.ready or election.joint_key is None:
+        raise Conflict("the key ceremony must be finished before a round's ballot is fixed")
+    if enrolled_count(session, election) == 0:
+        raise Conflict("import the roster of deputies first")
+    try:
+        manifest = Manifest.from_json(manifest_data(session, round_))
+    except InvalidManifest as exc:
+        raise InvalidInput(f"the ballot cannot be made: {exc}") from None
+    round_.manifest_json = canonical_json(manifest.data).decode("utf-8")
+    context = round_context(manifest.hash, Point.from_bytes(bytes.fromhex(election.joint_key)),
+                            bytes.fromhex(election.commitments_hash or ""))
+    round_.context = context.hex()
+    session.add(BoardHead(round_pk=round_.id, length=0, hash=genesis(context).hex()))
+    session.flush()
+    return manifest
+
+
+def present_count(session: Session, round_: Round) -> int:
+    return session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.round_pk == round_.id)) or 0
+
+
+def quorum_required(session: Session, round_: Round) -> int:
+    """Smallest present count meeting the election's quorum fraction of enrolled."""
+    election = round_.election
+    enrolled = enrolled_count(session, election)
+    return -(-enrolled * election.quorum_num // election.quorum_den)
+
+
+def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
+    if round_.state not in (RoundState.draft, RoundState.open):
+        raise Conflict("check-in is closed for this round")
+    if deputy.election_id != round_.election_id:
+        raise InvalidInput("this deputy is not on this election's roster")
+    if deputy.on_leave:
+        raise Conflict(f"{deputy.name} is marked on leave")
+    existing = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
+                                                       Attendance.deputy_id == deputy.id))
+    if existing:
+        return existing
+    attendance = Attendance(round_pk=round_.id, deputy_id=deputy.id)
+    session.add(attendance)
+    session.flush()
+    return attendance
+
+
+def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
+    if round_.state != RoundState.draft:
+        raise Conflict("check-in can only be undone before the round opens")
+    existing = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
+                                                       Attendance.deputy_id == deputy.id))
+    if existing is None:
+        raise NotFound(f"{deputy.name} was not checked in")
+    session.delete(existing)
+    session.flush()
+
+
+def open_round(session: Session, round_: Round) -> Round:
+    if round_.state != RoundState.draft:
+        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not a draft")
+    present, required = present_count(session, round_), quorum_required(session, round_)
+    if present < required:
+        raise Conflict(f"no quorum: {present} present, {required} required")
+    freeze(session, round_)
+    round_.state = RoundState.open
+    session.flush()
+    return round_
+
+
+def close_round(session: Session, round_: Round) -> Round:
+    if round_.state != RoundState.open:
+        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not open")
+    round_.state = RoundState.closed
+    round_.present = present_count(session, round_)
+    session.flush()
+    return round_

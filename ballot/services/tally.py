@@ -1,0 +1,190 @@
+"""Closing the count: aggregates, trustees' shares, counts, result, publication,
+and the runoff or further round a result calls for."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ballot.errors import Conflict, InvalidInput
+from ballot.models import Round, RoundState, TrusteeDecryption
+from ballot.rules import Reconciliation, compute_result
+from ballot.services import board
+from ballot.services.ceremony import published_commitments
+from ballot.services.credentials import issued_count
+from ballot.services.rounds import create_round, manifest_of
+from ballot.tally_request import make_request
+from crypto.canonical import canonical_json, parse_json, point_from_hex
+from crypto.ceremony import public_share
+from crypto.elgamal import Ciphertext
+from crypto.encrypted_ballot import EncryptedBallot
+from crypto.errors import CryptoError
+from crypto.tally import (
+    Aggregates,
+    DecryptionShare,
+    aggregate,
+    aggregates_to_json,
+    combine_counts,
+    verify_decryption_share,
+)
+
+
+def election_record(round_: Round) -> dict[str, Any]:
+    """``election.json``: the ceremony's public result."""
+    election = round_.election
+    return {"election_id": election.id, "threshold": election.threshold,
+            "joint_key": election.joint_key,
+            "trustees": [t.commitment for t in election.trustees]}
+
+
+def cast_count(session: Session, round_: Round) -> int:
+    return sum(1 for row in board.board_rows(session, round_) if row.type == "cast")
+
+
+def compute_aggregates(session: Session, round_: Round) -> Aggregates:
+    manifest = manifest_of(round_)
+    ballots = [EncryptedBallot.from_json(parse_json(row.entry_json)["ballot"], manifest)
+               for row in board.board_rows(session, round_) if row.type == "cast"]
+    return aggregate(ballots, len(manifest.row_ids), len(manifest.options))
+
+
+def stored_aggregates(round_: Round) -> Aggregates:
+    cells = parse_json(round_.aggregates_json or "[]")
+    return tuple(tuple(Ciphertext(point_from_hex(c["A"]), point_from_hex(c["B"]))
+                       for c in row) for row in cells)
+
+
+def decryption_request(session: Session, round_: Round) -> dict[str, Any]:
+    """The file each trustee decrypts offline; aggregates are computed once and kept."""
+    if round_.state not in (RoundState.closed, RoundState.tallied, RoundState.published):
+        raise Conflict(f"round {round_.round_id} must be closed before counting")
+    if cast_count(session, round_) == 0:
+        raise Conflict("no ballots were cast: there is nothing to decrypt; combine directly")
+    aggregates = compute_aggregates(session, round_)
+    round_.aggregates_json = canonical_json(aggregates_to_json(aggregates)).decode("utf-8")
+    return make_request((round_.manifest_json or "").encode("utf-8"), election_record(round_),
+                        [line.to_json() for line in board.board_lines(session, round_)],
+                        aggregates)
+
+
+def import_share(session: Session, round_: Round, doc: Any) -> TrusteeDecryption:
+    """Check a trustee's decryption share on upload; a wrong one is refused and named."""
+    if round_.state != RoundState.closed:
+        raise Conflict(f"round {round_.round_id} is {round_.state.value}: shares are taken "
+                       "while it is closed and not yet counted")
+    if round_.aggregates_json is None:
+        raise Conflict("make the decryption request first")
+    if not isinstance(doc, dict) or doc.get("format") != "piaojue-decryption/1":
+        raise InvalidInput("not a decryption share file (piaojue-decryption/1)")
+    if doc.get("election_id") != round_.election_id or doc.get("round_id") != round_.round_id:
+        raise InvalidInput(f"this share is for {doc.get('election_id')}/{doc.get('round_id')}, "
+                           f"not {round_.election_id}/{round_.round_id}")
+    manifest = manifest_of(round_)
+    try:
+        share = DecryptionShare.from_json(doc.get("share"), len(manifest.row_ids),
+                                          len(manifest.options))
+    except CryptoError as exc:
+        raise InvalidInput(f"the share file is malformed: {exc}") from None
+    election = round_.election
+    if not 1 <= share.trustee <= election.trustees_n:
+        raise InvalidInput(f"there is no trustee {share.trustee}")
+    if session.scalar(select(TrusteeDecryption).where(
+            TrusteeDecryption.round_pk == round_.id,
+            TrusteeDecryption.trustee_index == share.trustee)):
+        raise Conflict(f"trustee {share.trustee}'s share is in already")
+    X = public_share(published_commitments(election), share.trustee)
+    try:
+        verify_decryption_share(share, X, stored_aggregates(round_),
+                                bytes.fromhex(round_.context or ""))
+    except CryptoError as exc:
+        name = election.trustees[share.trustee - 1].name
+        raise InvalidInput(f"refused: {exc} (trustee {share.trustee}, {name})") from None
+    row = TrusteeDecryption(round_pk=round_.id, trustee_index=share.trustee,
+                            share_json=canonical_json(share.to_json()).decode("utf-8"))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def shares_in(session: Session, round_: Round) -> list[TrusteeDecryption]:
+    return list(session.scalars(select(TrusteeDecryption).where(
+        TrusteeDecryption.round_pk == round_.id).order_by(TrusteeDecryption.trustee_index)))
+
+
+def combine(session: Session, round_: Round) -> dict[str, Any]:
+    """Counts from any t valid shares, then the result by PROTOCOL.md §10."""
+    if round_.state != RoundState.closed:
+        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not closed")
+    manifest = manifest_of(round_)
+    cast = cast_count(session, round_)
+    threshold = round_.election.threshold
+    if cast == 0:
+        counts = [[0] * len(manifest.options) for _ in manifest.row_ids]
+        round_.aggregates_json = None
+    else:
+        rows = shares_in(session, round_)
+        if len(rows) < threshold:
+            raise Conflict(f"{len(rows)} of the {threshold} decryption shares needed are in")
+        chosen = rows[:threshold]
+        shares = {r.trustee_index: DecryptionShare.from_json(
+            parse_json(r.share_json), len(manifest.row_ids), len(manifest.options))
+            for r in chosen}
+        counts = [list(r) for r in combine_counts(stored_aggregates(round_), shares,
+                                                  threshold, cast)]
+    reconciliation = Reconciliation(manifest.enrolled, round_.present or 0,
+                                    issued_count(session, round_), cast)
+    problems = reconciliation.problems()
+    if problems:
+        raise Conflict(f"reconciliation fails: {'; '.join(problems)}")
+    round_.counts = counts
+    round_.result = compute_result(manifest, counts, reconciliation)
+    round_.state = RoundState.tallied
+    session.flush()
+    return round_.result
+
+
+def used_shares(session: Session, round_: Round) -> list[dict[str, Any]]:
+    """The t shares the counts were combined from, as published in tally.json."""
+    if not round_.aggregates_json:
+        return []
+    return [parse_json(r.share_json)
+            for r in shares_in(session, round_)[: round_.election.threshold]]
+
+
+def publish(session: Session, round_: Round) -> Round:
+    if round_.state != RoundState.tallied:
+        raise Conflict(f"round {round_.round_id} is {round_.state.value}: count it first")
+    round_.state = RoundState.published
+    session.flush()
+    return round_
+
+
+def create_followup(session: Session, round_: Round, round_id: str, title: str) -> Round:
+    """The runoff (tied rows) or further round (unfilled seats) a result calls for."""
+    if round_.state not in (RoundState.tallied, RoundState.published) or not round_.result:
+        raise Conflict("only a counted round can call for another")
+    result = round_.result
+    code_to_project = {row.project.code: row.project_id for row in round_.rows}
+    if result.get("runoff"):
+        runoff = result["runoff"]
+        project_ids = [code_to_project[c] for c in runoff["candidates"]]
+        seats = runoff["seats"]
+    elif result.get("unfilled"):
+        seats = result["unfilled"]
+        # Further round: the best not-elected rows by first-round 赞成, keeping a
+        # candidate surplus of at least one fifth (差额), as the first list had.
+        pool = sorted((r for r in result["rows"] if r["status"] != "elected"),
+                      key=lambda r: -r["for"])
+        wanted = min(len(pool), seats + max(1, math.ceil(seats / 5)))
+        project_ids = [code_to_project[r["id"]] for r in pool[:wanted]]
+        if len(project_ids) < seats:
+            raise Conflict("too few candidates remain for the unfilled seats")
+    else:
+        raise Conflict("this result calls for no further round: every seat is filled")
+    return create_round(session, round_.election, round_id=round_id, kind="selection",
+                        title=title, project_ids=project_ids, seats=seats,
+                        basis=round_.basis or "enrolled", options=tuple(round_.options),
+                        parent=round_)

@@ -1,0 +1,61 @@
+"""The decryption request a round hands its trustees, and the trustee's check of it.
+
+The request carries everything needed to recompute the aggregates (manifest,
+ceremony commitments, the board), so a trustee decrypts only sums of ballots
+whose proofs and credentials it has checked itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ballot.errors import InvalidInput
+from ballot.record import json_lines
+from ballot.verifier import RecordInvalid, verify_board_files
+from crypto.canonical import canonical_json
+from crypto.tally import Aggregates, aggregates_to_json
+
+REQUEST_FORMAT = "piaojue-decryption-request/1"
+
+
+def make_request(manifest_bytes: bytes, election: dict[str, Any],
+                 board: list[dict[str, Any]], aggregates: Aggregates) -> dict[str, Any]:
+    return {"format": REQUEST_FORMAT, "manifest": manifest_bytes.decode("utf-8"),
+            "election": election, "board": board,
+            "aggregates": aggregates_to_json(aggregates)}
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    round_id: str
+    context: bytes
+    aggregates: Aggregates
+    cast: int
+
+
+def check_request(request: Any, election_id: str) -> CheckedRequest:
+    """Verify the request's board and that its aggregates are the cast ballots' sums."""
+    if not isinstance(request, dict) or request.get("format") != REQUEST_FORMAT:
+        raise InvalidInput(f"not a decryption request ({REQUEST_FORMAT})")
+    try:
+        files = {
+            "manifest.json": str(request["manifest"]).encode("utf-8"),
+            "election.json": canonical_json(request["election"]),
+            "board.jsonl": json_lines(request["board"]),
+        }
+        checked = verify_board_files(files)
+    except (KeyError, TypeError) as exc:
+        raise InvalidInput(f"the decryption request lacks {exc}") from None
+    except RecordInvalid as exc:
+        raise InvalidInput(f"the decryption request does not verify: {exc}") from None
+    if checked.manifest.election_id != election_id:
+        raise InvalidInput(f"the request is for election {checked.manifest.election_id!r}, "
+                           f"not {election_id!r}")
+    if request.get("aggregates") != aggregates_to_json(checked.aggregates):
+        raise InvalidInput("the request's aggregates are not the sums of its cast ballots: "
+                           "refusing to decrypt them")
+    if checked.report.cast == 0:
+        raise InvalidInput("no ballots were cast in this round: there is nothing to decrypt")
+    return CheckedRequest(checked.manifest.round_id, checked.context, checked.aggregates,
+                          checked.report.cast)
