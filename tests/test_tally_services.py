@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def test_trustee_refuses_a_request_whose_aggregates_are_not_the_board(
         _share(run, 1, forged)
     dropped = copy.deepcopy(request)
     dropped["board"] = dropped["board"][:-1]
-    with pytest.raises(InvalidInput, match="not the sums|does not verify"):
+    with pytest.raises(InvalidInput, match=r"not the sums|does not verify"):
         _share(run, 1, dropped)
 
 
@@ -139,12 +140,9 @@ def test_export_and_publish_wait_for_the_count(closed: tuple[Rehearsal, dict]) -
 
 def test_a_round_with_no_ballots_counts_zero_and_verifies(sessions: sessionmaker[Session],
                                                           tmp_path: Path) -> None:
-    from dataclasses import replace
-
     run, _ = _closed(sessions, tmp_path, replace(CONFIG, voters=0))
-    with sessions.begin() as s:
-        with pytest.raises(Conflict, match="nothing to decrypt"):
-            tallying.decryption_request(s, rounds.get_round(s, run.eid, run.round_id))
+    with sessions.begin() as s, pytest.raises(Conflict, match="nothing to decrypt"):
+        tallying.decryption_request(s, rounds.get_round(s, run.eid, run.round_id))
     result = _combine(run)
     assert result["unfilled"] == 2
     with sessions.begin() as s:
@@ -155,8 +153,6 @@ def test_a_round_with_no_ballots_counts_zero_and_verifies(sessions: sessionmaker
 
 def test_tie_makes_a_runoff_round_over_the_tied_rows(sessions: sessionmaker[Session],
                                                      tmp_path: Path) -> None:
-    from dataclasses import replace
-
     config = replace(CONFIG, rows=5, seats=2, deputies=8, present=8, voters=8, tie=True)
     run = Rehearsal(sessions, config, tmp_path)
     run.setup()
