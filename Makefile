@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
-DEBIAN_PACKAGES :=
+DEBIAN_PACKAGES := postgresql
 
 .PHONY: demo test lint debian-packages clean bench
 

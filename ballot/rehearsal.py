@@ -146,12 +146,15 @@ def _planned_marks(config: RehearsalConfig, manifest: Manifest, chooser: random.
         a, v = tie_counts(config)
         wanted = [a] * (k - 1) + [v, v] + [0] * (n_rows - k - 1)
     else:
-        popularity = sorted((chooser.uniform(0.2, 1.0) ** 2 for _ in range(n_rows)),
-                            reverse=True)
+        # A few projects most deputies back, a tail few do: as in the reports.
+        popularity = [chooser.uniform(0.5, 0.85) if r <= k else chooser.uniform(0.05, 0.4)
+                      for r in range(n_rows)]
         chooser.shuffle(popularity)
         wanted = [int(p * config.voters) for p in popularity]
     load = [0] * config.voters
-    for r, count in enumerate(wanted):  # give each row's 赞成 to the least-loaded voters
+    # Give each row's 赞成 to the least-loaded voters, most wanted rows first.
+    for r in sorted(range(n_rows), key=lambda r: -wanted[r]):
+        count = wanted[r]
         order = sorted(range(config.voters), key=lambda i: (load[i], chooser.random()))
         for i in [i for i in order if load[i] < k][:count]:
             marks[i][r][0] = 1

@@ -15,6 +15,7 @@ import click
 from admin.cli.common import ok
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
+from admin.config import INSTANCE
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import InvalidInput
 from ballot.record import write_record
@@ -96,10 +97,16 @@ def simulate_command(kind: str, rows: int, seats: int, deputies: int, present: i
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("out/demo-record.zip"), show_default=True)
 def demo_command(out: Path) -> None:
-    """Seed a demo congress, rehearse its selection round, verify the record."""
+    """Seed a demo congress in instance/demo.sqlite, rehearse its round, verify the record."""
     click.echo("演示：60名代表、15个候选项目、5个名额、5名监票人（3人可解密）\n"
                "demo: 60 deputies, 15 candidate projects, 5 seats, 5 trustees (threshold 3)")
-    _run(RehearsalConfig(), SYSTEM_RANDOMNESS, out, None, quiet=False)
+    database = INSTANCE / "demo.sqlite"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for stale in database.parent.glob("demo.sqlite*"):
+        stale.unlink()
+    _run(RehearsalConfig(election_id="demo-2026"), SYSTEM_RANDOMNESS, out,
+         f"sqlite:///{database.resolve()}", quiet=False)
+    click.echo(f"the demo congress is in {database} (DATABASE_URL=sqlite:///{database.resolve()})")
     click.echo(f"\nverifying {out} from the record alone …")
     print_report(verify_record(out))
     click.echo(f"\nCheck it yourself: .venv/bin/piaojue verify {out}")
