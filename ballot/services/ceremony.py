@@ -145,9 +145,11 @@ def _import_shares(session: Session, election: Election, doc: dict[str, Any]) ->
         raise Conflict(f"shares are sent once every trustee has committed; waiting for "
                        f"{', '.join(map(str, missing))}")
     shares = doc.get("shares")
-    if not isinstance(shares, list) or sorted(
-            s.get("recipient") for s in shares if isinstance(s, dict)
-    ) != list(range(1, election.trustees_n + 1)) or len(shares) != election.trustees_n:
+    recipients = [s.get("recipient") for s in shares if isinstance(s, dict)] \
+        if isinstance(shares, list) else []
+    if (not isinstance(shares, list) or len(recipients) != len(shares)
+            or not all(type(r) is int for r in recipients)
+            or sorted(recipients) != list(range(1, election.trustees_n + 1))):
         raise InvalidInput(f"trustee {trustee.index} must send exactly one share to each of "
                            f"trustees 1..{election.trustees_n}")
     if session.scalar(select(CeremonyShare).where(CeremonyShare.election_id == election.id,

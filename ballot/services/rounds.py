@@ -206,6 +206,9 @@ def open_round(session: Session, round_: Round) -> Round:
 def close_round(session: Session, round_: Round) -> Round:
     if round_.state != RoundState.open:
         raise Conflict(f"round {round_.round_id} is {round_.state.value}, not open")
+    # Take the board's head lock: a cast in flight either lands before the close or
+    # finds the round closed, never half of each.
+    session.scalar(select(BoardHead).where(BoardHead.round_pk == round_.id).with_for_update())
     round_.state = RoundState.closed
     round_.present = present_count(session, round_)
     session.flush()
