@@ -36,6 +36,14 @@ def transport_private_bytes(key: X25519PrivateKey) -> bytes:
     return key.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
 
 
+def check_transport_key(public: bytes) -> None:
+    """Refuse a transport key no share could be sealed to (wrong size, low order)."""
+    try:
+        new_transport_key().exchange(X25519PublicKey.from_public_bytes(public))
+    except ValueError:
+        raise InvalidEncoding("the transport key is not a usable X25519 public key") from None
+
+
 def _key(shared: bytes, context: bytes, eph: bytes, recipient_key: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(),
@@ -64,7 +72,12 @@ def seal_share(
     eph = new_transport_key(rng)
     eph_pub = transport_public_bytes(eph)
     nonce = rng.token_bytes(_NONCE_BYTES)
-    key = _key(eph.exchange(peer), context, eph_pub, recipient_key)
+    try:
+        shared = eph.exchange(peer)
+    except ValueError:
+        raise InvalidEncoding(f"trustee {recipient}: the transport key is a low-order "
+                              "point, which no honest key is") from None
+    key = _key(shared, context, eph_pub, recipient_key)
     sealed = ChaCha20Poly1305(key).encrypt(
         nonce, scalar_to_bytes(share), enc(context, sender, recipient)
     )

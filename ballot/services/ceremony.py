@@ -25,7 +25,7 @@ from crypto.ceremony import (
     verify_commitment,
 )
 from crypto.errors import CryptoError
-from crypto.transport import SEALED_SHARE_BYTES
+from crypto.transport import SEALED_SHARE_BYTES, check_transport_key
 
 CEREMONY_FORMAT = "piaojue-ceremony/1"
 FILE_FORMATS = ("piaojue-transport/1", "piaojue-commitment/1", "piaojue-shares/1",
@@ -111,6 +111,7 @@ def _import_transport(session: Session, election: Election, doc: dict[str, Any])
     trustee = _trustee(election, doc.get("index"))
     try:
         key = hex_bytes(doc.get("transport_key"), 32, "transport_key")
+        check_transport_key(key)
     except CryptoError as exc:
         raise InvalidInput(str(exc)) from None
     if trustee.transport_key is not None:
