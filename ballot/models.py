@@ -8,12 +8,14 @@ Constraints that protect the count live in the database, not only in Python.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -281,3 +283,46 @@ class TrusteeDecryption(Base):
     uploaded: Mapped[created_at]
 
     __table_args__ = (UniqueConstraint("round_pk", "trustee_index"),)
+
+
+class StaffUser(Base):
+    """A staff account; the password is stored only as a salted scrypt hash."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    roles: Mapped[str] = mapped_column(String(200))
+    """Comma-separated: presidium, reviewer, clerk, department, trustee."""
+    active: Mapped[bool] = mapped_column(default=True)
+    created: Mapped[created_at]
+
+
+class BoothSession(Base):
+    """One deputy's ballot in progress at a tablet, sealed, deleted when it ends.
+
+    The cookie holds a random token; the row holds its hash and the sealed
+    state (code, marks, prepared ballot), so nothing is readable here or in
+    the browser, and the back button finds nothing once the ballot is cast.
+    """
+
+    __tablename__ = "booth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[hex32] = mapped_column(unique=True)
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateEvent(Base):
+    """One attempt counted against a limit (code entry per tablet, staff login)."""
+
+    __tablename__ = "rate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

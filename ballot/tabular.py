@@ -25,6 +25,13 @@ class Row:
     """The spreadsheet row number (the header is row 1)."""
     values: dict[str, str]
 
+    @property
+    def problem(self) -> str | None:
+        """What makes this row unusable whatever its columns mean, if anything."""
+        if any(_has_control(v) for v in self.values.values()):
+            return f"row {self.number}: a cell contains a control character"
+        return None
+
 
 def _rows(header: list[str], body: Iterator[list[str]], aliases: dict[str, str]) -> list[Row]:
     columns = [aliases.get(h.strip().lower(), aliases.get(h.strip(), h.strip().lower()))
@@ -79,6 +86,10 @@ def read_table(data: bytes, filename: str, aliases: dict[str, str]) -> tuple[lis
     columns = [aliases.get(h.strip().lower(), aliases.get(h.strip(), h.strip().lower()))
                for h in header]
     return columns, rows
+
+
+def _has_control(text: str) -> bool:
+    return any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in text)
 
 
 def _cell_text(value: object) -> str:

@@ -156,13 +156,15 @@ def _import_shares(session: Session, election: Election, doc: dict[str, Any]) ->
     if session.scalar(select(CeremonyShare).where(CeremonyShare.election_id == election.id,
                                                   CeremonyShare.sender == trustee.index)):
         raise Conflict(f"trustee {trustee.index} has sent its shares already")
-    for share in shares:
+    sealed = {}
+    for share in shares:  # every share checked before any is stored
         try:
-            sealed = hex_bytes(share.get("sealed"), SEALED_SHARE_BYTES, "sealed share")
+            sealed[share["recipient"]] = hex_bytes(share.get("sealed"), SEALED_SHARE_BYTES,
+                                                   "sealed share")
         except CryptoError as exc:
             raise InvalidInput(f"share for trustee {share.get('recipient')}: {exc}") from None
-        session.add(CeremonyShare(election_id=election.id, sender=trustee.index,
-                                  recipient=share["recipient"], sealed=sealed.hex()))
+    session.add_all(CeremonyShare(election_id=election.id, sender=trustee.index, recipient=j,
+                                  sealed=data.hex()) for j, data in sorted(sealed.items()))
     return f"trustee {trustee.index} ({trustee.name}): {len(shares)} sealed shares relayed"
 
 

@@ -98,6 +98,8 @@ def void(session: Session, round_: Round, public_key: str) -> BoardEntry:
         key = hex_bytes(public_key, 32, "public key").hex()
     except CryptoError as exc:
         raise InvalidInput(str(exc)) from None
+    if round_.manifest_json is None:
+        raise NotFound("no credential with this public key was issued in this round")
     board.lock_head(session, round_)
     credential = session.scalar(select(Credential).where(
         Credential.round_pk == round_.id, Credential.public_key == key).with_for_update())

@@ -38,8 +38,8 @@ def create_election(
                            "(2 to 63 characters)")
     if session.get(Election, election_id) is not None:
         raise Conflict(f"an election {election_id!r} exists already")
-    if not congress_name.strip():
-        raise InvalidInput("the congress name is required")
+    if not congress_name.strip() or len(congress_name.strip()) > 200:
+        raise InvalidInput("the congress name is required, at most 200 characters")
     if level not in LEVELS:
         raise InvalidInput(f"the level must be one of {', '.join(LEVELS)}")
     if not 2000 <= year <= 2100:
@@ -47,6 +47,8 @@ def create_election(
     names = [n.strip() for n in trustee_names]
     if not 1 <= len(names) <= MAX_TRUSTEES or not all(names):
         raise InvalidInput(f"name between 1 and {MAX_TRUSTEES} trustees, none blank")
+    if any(len(n) > 100 for n in names):
+        raise InvalidInput("a trustee's name has at most 100 characters")
     if not 1 <= threshold <= len(names):
         raise InvalidInput(f"the threshold must be between 1 and {len(names)} trustees")
     num, den = quorum

@@ -48,7 +48,9 @@ def import_deputies(session: Session, election: Election, data: bytes, filename:
     errors, seen, deputies = [], set(), []
     for row in rows:
         seat, name = row.values.get("seat", ""), row.values.get("name", "")
-        if not seat or not name:
+        if row.problem:
+            errors.append(row.problem)
+        elif not seat or not name:
             errors.append(f"row {row.number}: seat and name are required")
         elif len(seat) > 20 or len(name) > 100:
             errors.append(f"row {row.number}: seat or name is too long")
@@ -94,7 +96,10 @@ def _cost(text: str) -> Decimal | None:
         value = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
         raise ValueError(f"cost {text!r} is not a number (万元)") from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+    if not value.is_finite():
+        raise ValueError(f"cost {text!r} is not a number (万元)")
+    if value < 0 or value >= Decimal("1e12") or value.quantize(Decimal("0.01")) >= Decimal(
+            "1e12"):
         raise ValueError(f"cost {text!r} is out of range")
     return value.quantize(Decimal("0.01"))
 
@@ -132,6 +137,9 @@ def import_projects(session: Session, election: Election, data: bytes, filename:
     for row in rows:
         v = row.values
         code, title = v.get("code", ""), v.get("title", "")
+        if row.problem:
+            errors.append(row.problem)
+            continue
         if not code or not title:
             errors.append(f"row {row.number}: code and title are required")
             continue

@@ -58,8 +58,8 @@ def create_round(
         raise Conflict(f"election {election.id} has a round {round_id!r} already")
     if kind not in RoundKind.__members__:
         raise InvalidInput("a round is a selection or a rating round")
-    if not title.strip():
-        raise InvalidInput("the round needs a title")
+    if not title.strip() or len(title.strip()) > 200:
+        raise InvalidInput("the round needs a title of at most 200 characters")
     if not project_ids or len(set(project_ids)) != len(project_ids):
         raise InvalidInput("a round needs at least one project, each listed once")
     projects = [session.get(Project, pid) for pid in project_ids]
@@ -187,6 +187,11 @@ def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
                                                        Attendance.deputy_id == deputy.id))
     if existing is None:
         raise NotFound(f"{deputy.name} was not checked in")
+    from ballot.services.credentials import issued_count
+
+    if issued_count(session, round_) > present_count(session, round_) - 1:
+        raise Conflict(f"{deputy.name} cannot be unmarked: every present deputy has a slip "
+                       "already; void an unused slip first")
     session.delete(existing)
     session.flush()
 

@@ -1,0 +1,138 @@
+"""What anyone may read: rounds, the board, receipts checked, challenged ballots, turnout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ballot.errors import InvalidInput, NotFound
+from ballot.models import BoardEntry, BoardHead, Credential, CredentialStatus, Round, RoundState
+from ballot.services.elections import get_election
+from ballot.services.rounds import get_round, manifest_of
+from crypto.canonical import hex_bytes, parse_json
+from crypto.encrypted_ballot import (
+    BallotOpening,
+    EncryptedBallot,
+    ballot_digest,
+    check_opening,
+    fingerprint,
+)
+from crypto.errors import CryptoError
+from crypto.group import Point
+from crypto.receipts import verify_receipt
+
+PAGE_SIZE = 50
+
+
+def visible_rounds(session: Session) -> list[Round]:
+    """Rounds whose ballot is fixed: open, closed, counted or published."""
+    return list(session.scalars(select(Round).where(Round.manifest_json.is_not(None))
+                                .order_by(Round.created)))
+
+
+def board_page(session: Session, round_: Round, page: int) -> tuple[list[BoardEntry], int]:
+    total = session.scalar(select(func.count()).select_from(BoardEntry).where(
+        BoardEntry.round_pk == round_.id)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = list(session.scalars(select(BoardEntry).where(BoardEntry.round_pk == round_.id)
+                                .order_by(BoardEntry.index).offset((page - 1) * PAGE_SIZE)
+                                .limit(PAGE_SIZE)))
+    return rows, pages
+
+
+def head(session: Session, round_: Round) -> BoardHead | None:
+    return session.get(BoardHead, round_.id)
+
+
+@dataclass(frozen=True)
+class Turnout:
+    issued: int
+    cast: int
+
+
+def turnout(session: Session, round_: Round) -> Turnout:
+    issued = session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.round_pk == round_.id, Credential.status != CredentialStatus.voided)) or 0
+    cast = session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.round_pk == round_.id, Credential.status == CredentialStatus.used)) or 0
+    return Turnout(issued, cast)
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    round: Round
+    index: int
+    ballot_fingerprint: str
+
+
+def check_receipt(session: Session, doc: Any) -> ReceiptCheck:
+    """Signature by the round's receipt key, and entry k on the board as receipted."""
+    if not isinstance(doc, dict) or set(doc) != {"receipt", "signature"}:
+        raise InvalidInput("a receipt has exactly two parts: receipt and signature")
+    receipt = doc["receipt"]
+    if not isinstance(receipt, dict):
+        raise InvalidInput("the receipt part must be an object")
+    try:
+        election = get_election(session, str(receipt.get("election_id")))
+        round_ = get_round(session, election.id, str(receipt.get("round_id")))
+    except NotFound:
+        raise InvalidInput("no such election or round: the receipt names "
+                           f"{receipt.get('election_id')}/{receipt.get('round_id')}") from None
+    try:
+        signature = hex_bytes(doc["signature"], 64, "signature")
+        verify_receipt(receipt, signature, bytes.fromhex(election.receipt_public_key))
+    except CryptoError as exc:
+        raise InvalidInput(f"the receipt's signature does not verify: {exc}") from None
+    entry = session.scalar(select(BoardEntry).where(BoardEntry.round_pk == round_.id,
+                                                    BoardEntry.index == receipt["index"]))
+    if entry is None:
+        raise InvalidInput(f"the board has no entry {receipt['index']}: the ballot is missing")
+    if entry.type != "cast":
+        raise InvalidInput(f"entry {receipt['index']} on the board is not a cast ballot")
+    if entry.digest != receipt["entry_digest"] or entry.hash != receipt["board_hash"]:
+        raise InvalidInput(f"entry {receipt['index']} on the board differs from the one "
+                           "receipted: it was changed or the board was rewritten")
+    ballot = parse_json(entry.entry_json)["ballot"]
+    digest = ballot_digest(bytes.fromhex(round_.context or ""), ballot)
+    return ReceiptCheck(round_, entry.index, fingerprint(digest))
+
+
+@dataclass(frozen=True)
+class OpenedBallot:
+    round: Round
+    index: int
+    fingerprint: str
+    marks: list[tuple[str, str, str | None]]
+    """(project code, title, option marked or None for 弃权) per row."""
+
+
+def opened_ballot(session: Session, round_: Round, index: int) -> OpenedBallot:
+    """A challenged (spoiled) ballot, re-checked and decoded for anyone to see."""
+    entry = session.scalar(select(BoardEntry).where(BoardEntry.round_pk == round_.id,
+                                                    BoardEntry.index == index))
+    if entry is None or entry.type != "spoiled":
+        raise NotFound(f"entry {index} of this board is not a challenged ballot")
+    doc = parse_json(entry.entry_json)
+    manifest = manifest_of(round_)
+    joint_key = Point.from_bytes(bytes.fromhex(round_.election.joint_key or ""))
+    try:
+        ballot = EncryptedBallot.from_json(doc["ballot"], manifest)
+        opening = BallotOpening.from_json(doc["plaintext"], doc["nonces"], manifest)
+        check_opening(ballot, opening, joint_key)
+    except CryptoError as exc:
+        raise InvalidInput(f"entry {index} does not open: {exc}") from None
+    titles = {row["id"]: row["title"] for row in manifest.data["rows"]}
+    marks = []
+    for row_id, row in zip(manifest.row_ids, opening.plaintext, strict=True):
+        chosen = [o for o, m in zip(manifest.options, row, strict=True) if m]
+        marks.append((row_id, titles[row_id], chosen[0] if chosen else None))
+    digest = ballot_digest(bytes.fromhex(round_.context or ""), doc["ballot"])
+    return OpenedBallot(round_, index, fingerprint(digest), marks)
+
+
+def is_published(round_: Round) -> bool:
+    return round_.state == RoundState.published

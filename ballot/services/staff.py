@@ -1,0 +1,50 @@
+"""Staff accounts and roles. Deputies and the public never log in."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ballot.errors import Conflict, InvalidInput
+from ballot.models import StaffUser
+
+ROLES = ("presidium", "reviewer", "clerk", "department", "trustee")
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"[a-z0-9_.-]{3,64}\Z")
+# A hash to check against when the user does not exist, so both paths cost the same.
+_DUMMY_HASH = generate_password_hash("piaojue timing equaliser", method="scrypt")
+
+
+def create_staff(session: Session, username: str, password: str, roles: list[str],
+                 display_name: str = "") -> StaffUser:
+    if not _USERNAME.match(username):
+        raise InvalidInput("a username has 3 to 64 lower-case letters, digits, '.', '_' or '-'")
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        raise InvalidInput(f"roles must be among {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(StaffUser).where(StaffUser.username == username)):
+        raise Conflict(f"the username {username!r} is taken")
+    user = StaffUser(username=username, display_name=display_name or username,
+                     password_hash=generate_password_hash(password, method="scrypt"),
+                     roles=",".join(sorted(set(roles))))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The user if the password is right; ``None`` otherwise, in the same time."""
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def roles_of(user: StaffUser) -> set[str]:
+    return set(user.roles.split(",")) if user.roles else set()
