@@ -13,6 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
+from ballot.errors import InvalidInput
 from crypto.at_rest import AtRestKey
 
 INSTANCE = Path(os.environ.get("PIAOJUE_INSTANCE", "instance"))
@@ -30,6 +31,8 @@ def database_url() -> str:
 def at_rest_key() -> AtRestKey:
     secret = os.environ.get("PIAOJUE_SECRET_KEY")
     if secret:
+        if len(secret) < 16:
+            raise InvalidInput("PIAOJUE_SECRET_KEY must have at least 16 characters")
         return AtRestKey(secret)
     path = INSTANCE / "secret.key"
     if not path.exists():

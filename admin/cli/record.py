@@ -47,11 +47,16 @@ def verify_command(record: Path, receipts: tuple[Path, ...], quiet: bool) -> Non
         with StageBars(enabled=not quiet) as bars:
             report = verify_record_files(files, on_check=lambda m: click.echo(f"✔ {m}"),
                                          progress=bars)
-        for path in receipts:
-            index = verify_receipt_file(files, read_json(path))
-            ok(f"{path.name}: signed by the round's receipt key; ballot {index} is on the "
-               "board as receipted")
     except (RecordInvalid, RecordFormatError) as exc:
         click.echo(f"✘ the record does not verify: {exc}", err=True)
         raise SystemExit(1) from None
+    for path in receipts:
+        try:
+            index = verify_receipt_file(files, read_json(path))
+        except RecordInvalid as exc:
+            click.echo(f"✘ the receipt {path.name} does not match this record: {exc}",
+                       err=True)
+            raise SystemExit(1) from None
+        ok(f"{path.name}: signed by the round's receipt key; ballot {index} is on the "
+           "board as receipted")
     print_report(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import click
@@ -65,6 +66,8 @@ def create_command(election_id: str, round_id: str, kind: str, title: str, codes
 def checkin_command(election_id: str, round_id: str, seats: tuple[str, ...],
                     all_present: bool) -> None:
     """Mark deputies present by seat number."""
+    if not seats and not all_present:
+        raise click.UsageError("name the seats to check in, or use --all-present")
     with transaction() as s:
         election = elections.get_election(s, election_id)
         round_ = rounds.get_round(s, election_id, round_id)
@@ -73,7 +76,10 @@ def checkin_command(election_id: str, round_id: str, seats: tuple[str, ...],
         for deputy in deputies:
             rounds.check_in(s, round_, deputy)
         present, required = rounds.present_count(s, round_), rounds.quorum_required(s, round_)
-        ok(f"{present} present; quorum {required} {'met' if present >= required else 'NOT met'}")
+        if present >= required:
+            ok(f"{present} present; quorum of {required} met")
+        else:
+            click.echo(f"⚠ {present} present; quorum of {required} NOT met yet")
 
 
 @round_group.command("open")
@@ -95,8 +101,8 @@ def close_command(election_id: str, round_id: str) -> None:
         round_ = rounds.close_round(s, rounds.get_round(s, election_id, round_id))
         issued, cast = credentials.issued_count(s, round_), tallying.cast_count(s, round_)
         enrolled = rounds.enrolled_count(s, round_.election)
-    ok(f"round {round_id} is closed: enrolled {enrolled} ≥ present {round_.present} ≥ "
-       f"issued {issued} ≥ cast {cast}")
+    ok(f"round {round_id} is closed: 应到 enrolled {enrolled} ≥ 实到 present "
+       f"{round_.present} ≥ 发出 issued {issued} ≥ 收回 cast {cast}")
 
 
 @round_group.command("publish")
@@ -178,11 +184,14 @@ def generate_command(election_id: str, round_id: str, count: int, codes_out: Pat
                      keys_out: Path) -> None:
     """Make slips on a machine apart from the server (no database is touched)."""
     slips = credentials.make_slips(election_id, round_id, count)
-    with codes_out.open("w", newline="", encoding="utf-8") as f:
+    try:  # created private, never over an existing file
+        fd = os.open(codes_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{codes_out} exists: refusing to overwrite codes") from None
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["code"])
-        writer.writerows([slip.code] for slip in slips)
-    codes_out.chmod(0o600)
+        writer.writerow(["slip", "code", "public_key"])
+        writer.writerows([n, slip.code, slip.public_key] for n, slip in enumerate(slips, 1))
     write_json(keys_out, {"format": "piaojue-credential-keys/1", "election_id": election_id,
                           "round_id": round_id, "keys": [slip.public_key for slip in slips]})
     ok(f"{count} slips: codes in {codes_out} (print, then destroy), keys in {keys_out}")

@@ -166,6 +166,9 @@ def create_followup(session: Session, round_: Round, round_id: str, title: str) 
     """The runoff (tied rows) or further round (unfilled seats) a result calls for."""
     if round_.state not in (RoundState.tallied, RoundState.published) or not round_.result:
         raise Conflict("only a counted round can call for another")
+    existing = session.scalar(select(Round).where(Round.parent_id == round_.id))
+    if existing is not None:
+        raise Conflict(f"round {existing.round_id} already follows round {round_.round_id}")
     result = round_.result
     code_to_project = {row.project.code: row.project_id for row in round_.rows}
     if result.get("runoff"):
