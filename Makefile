@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
-DEBIAN_PACKAGES := postgresql
+DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk
 
-.PHONY: demo test lint debian-packages clean bench
+.PHONY: demo test lint debian-packages clean bench translations
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,8 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -o booth/translations/messages.pot .
+	$(BIN)/pybabel update -i booth/translations/messages.pot -d booth/translations -l zh_Hans_CN --width 100
+	$(BIN)/pybabel compile -d booth/translations

@@ -223,12 +223,13 @@ class Rehearsal:
     """The session day in steps, so tests can stop after any of them and act alone."""
 
     def __init__(self, sessions: sessionmaker[Session], config: RehearsalConfig, workdir: Path,
-                 rng: Randomness = SYSTEM_RANDOMNESS, progress: Progress = _no_progress
-                 ) -> None:
+                 rng: Randomness = SYSTEM_RANDOMNESS, progress: Progress = _no_progress,
+                 at_rest: AtRestKey | None = None) -> None:
         config.check()
         self.sessions, self.config, self.rng, self.progress = sessions, config, rng, progress
         self.chooser = random.Random(rng.token_bytes(32))
-        self.at_rest = AtRestKey(rng.token_bytes(32))
+        random_key = AtRestKey(rng.token_bytes(32))
+        self.at_rest = at_rest or random_key
         self.trustees = _Trustees(config, workdir, rng)
         self.log: list[str] = []
         self.eid = config.election_id
@@ -362,9 +363,10 @@ def rehearse(
     workdir: Path,
     rng: Randomness = SYSTEM_RANDOMNESS,
     progress: Progress = _no_progress,
+    at_rest: AtRestKey | None = None,
 ) -> RehearsalOutcome:
     """The whole round, start to published record, checked against the marks cast."""
-    run = Rehearsal(sessions, config, workdir, rng, progress)
+    run = Rehearsal(sessions, config, workdir, rng, progress, at_rest)
     run.setup()
     run.ceremony()
     truth = run.vote(run.open())

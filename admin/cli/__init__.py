@@ -12,7 +12,9 @@ from admin.cli.db import db_group
 from admin.cli.election import election_group, projects_group, roster_group
 from admin.cli.record import record_group, verify_command
 from admin.cli.rounds import credentials_group, round_group
+from admin.cli.serve import serve_command
 from admin.cli.simulate import demo_command, simulate_command
+from admin.cli.staff import staff_group
 from admin.cli.trustee import trustee_group
 
 
@@ -23,5 +25,5 @@ def main() -> None:
 
 for command in (db_group, election_group, roster_group, projects_group, round_group,
                 credentials_group, trustee_group, record_group, verify_command,
-                simulate_command, demo_command):
+                simulate_command, demo_command, serve_command, staff_group):
     main.add_command(command)

@@ -7,6 +7,7 @@ trustee code with key files in a temporary directory.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -15,19 +16,21 @@ import click
 from admin.cli.common import ok
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
-from admin.config import INSTANCE
+from admin.config import INSTANCE, at_rest_key
+from admin.demo import DEMO_PASSWORD, DEMO_STAFF, open_booth_round
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import InvalidInput
 from ballot.record import write_record
 from ballot.rehearsal import RehearsalConfig, RehearsalOutcome, rehearse
 from ballot.schema import upgrade
 from ballot.verifier import verify_record
+from crypto.at_rest import AtRestKey
 from crypto.manifest import APPROVAL_OPTIONS, SELECTION_OPTIONS
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness, SeededRandomness
 
 
 def _run(config: RehearsalConfig, rng: Randomness, out: Path, database_url: str | None,
-         quiet: bool) -> RehearsalOutcome:
+         quiet: bool, at_rest: AtRestKey | None = None) -> RehearsalOutcome:
     try:
         config.check()
     except InvalidInput as exc:
@@ -40,7 +43,7 @@ def _run(config: RehearsalConfig, rng: Randomness, out: Path, database_url: str 
         keys.mkdir()
         try:
             with StageBars(enabled=not quiet) as bars:
-                outcome = rehearse(make_sessionmaker(engine), config, keys, rng, bars)
+                outcome = rehearse(make_sessionmaker(engine), config, keys, rng, bars, at_rest)
         finally:
             engine.dispose()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -96,17 +99,40 @@ def simulate_command(kind: str, rows: int, seats: int, deputies: int, present: i
 @click.command("demo")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("out/demo-record.zip"), show_default=True)
-def demo_command(out: Path) -> None:
-    """Seed a demo congress in instance/demo.sqlite, rehearse its round, verify the record."""
+@click.option("--port", type=click.IntRange(1, 65535),
+              default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@click.option("--no-serve", is_flag=True, help="seed and verify, but do not start the server")
+def demo_command(out: Path, port: int, no_serve: bool) -> None:
+    """Seed a demo congress (instance/demo.sqlite), verify its record, serve it."""
     click.echo("演示：60名代表、15个候选项目、5个名额、5名监票人（3人可解密）\n"
                "demo: 60 deputies, 15 candidate projects, 5 seats, 5 trustees (threshold 3)")
     database = INSTANCE / "demo.sqlite"
     database.parent.mkdir(parents=True, exist_ok=True)
     for stale in database.parent.glob("demo.sqlite*"):
         stale.unlink()
-    _run(RehearsalConfig(election_id="demo-2026"), SYSTEM_RANDOMNESS, out,
-         f"sqlite:///{database.resolve()}", quiet=False)
-    click.echo(f"the demo congress is in {database} (DATABASE_URL=sqlite:///{database.resolve()})")
+    url = f"sqlite:///{database.resolve()}"
+    outcome = _run(RehearsalConfig(election_id="demo-2026"), SYSTEM_RANDOMNESS, out, url,
+                   quiet=False, at_rest=at_rest_key())
     click.echo(f"\nverifying {out} from the record alone …")
     print_report(verify_record(out))
-    click.echo(f"\nCheck it yourself: .venv/bin/piaojue verify {out}")
+    engine = make_engine(url)
+    booth_round = open_booth_round(make_sessionmaker(engine), "demo-2026", outcome)
+    engine.dispose()
+    base = f"http://127.0.0.1:{port}"
+    click.echo(f"""
+────────────────────────────────────────────────────────────────────────
+公开页面 public pages   {base}/
+投票终端 booth          {base}/booth/   （{booth_round.title}）
+工作人员 staff          {base}/admin/
+  logins: {", ".join(u for u, _, _ in DEMO_STAFF)}   password: {DEMO_PASSWORD}
+凭证码 credential codes for the open round (one ballot each):
+  {chr(10).join("  " + c for c in booth_round.codes).strip()}
+核对记录 verify the record yourself: .venv/bin/piaojue verify {out}
+────────────────────────────────────────────────────────────────────────""")
+    if no_serve:
+        return
+    os.environ["DATABASE_URL"] = url
+    from admin.app import create_app
+
+    create_app({"DATABASE_URL": url}).run(host="127.0.0.1", port=port, debug=False,
+                                          use_reloader=False)

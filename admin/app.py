@@ -1,0 +1,65 @@
+"""The Flask application factory: one app, blueprints ``public``, ``booth`` and ``admin``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import booth
+from admin.config import INSTANCE, at_rest_key, database_url
+from ballot.db import make_engine, make_sessionmaker
+from booth.shell import init_shell
+
+BOOTH_DIR = Path(booth.__file__).parent
+
+
+def _flask_secret() -> str:
+    """Signs the staff session cookie and CSRF tokens; made once per instance."""
+    secret = os.environ.get("PIAOJUE_FLASK_SECRET")
+    if secret:
+        return secret
+    path = INSTANCE / "flask.key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask("piaojue", static_folder=str(BOOTH_DIR / "static"),
+                template_folder=str(BOOTH_DIR / "templates"))
+    app.config.from_mapping(
+        DATABASE_URL=None,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=3600,
+        BABEL_TRANSLATION_DIRECTORIES=str(BOOTH_DIR / "translations"),
+    )
+    if config:
+        app.config.update(config)
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _flask_secret()
+    if "PIAOJUE_AT_REST" not in app.config:
+        app.config["PIAOJUE_AT_REST"] = at_rest_key()
+    if os.environ.get("PIAOJUE_HTTPS") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    engine = make_engine(app.config["DATABASE_URL"] or database_url())
+    app.extensions["piaojue_engine"] = engine
+    init_shell(app, make_sessionmaker(engine))
+
+    from admin.web import bp as admin_bp
+    from booth.public import bp as public_bp
+    from booth.routes import bp as booth_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(booth_bp)
+    app.register_blueprint(admin_bp)
+    return app

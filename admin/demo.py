@@ -1,0 +1,54 @@
+"""The demo congress behind ``make demo``: a counted year and a round open at the booth.
+
+After the rehearsal has published the selection round, the demo opens the
+round its result calls for (a runoff or further round) or, when every seat
+is filled, a mid-year rating round over the elected projects, so the booth
+has something to vote on. It prints a few credential codes for it: in a real
+session they would be printed on slips and never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ballot.models import Round, RoundState
+from ballot.rehearsal import RehearsalOutcome
+from ballot.services import credentials, elections, roster, rounds, staff
+
+DEMO_STAFF = (("zhuxituan", "presidium", "主席团秘书"), ("dengji", "clerk", "登记员"))
+DEMO_PASSWORD = "piaojue-demo-2026"
+
+
+@dataclass(frozen=True)
+class BoothRound:
+    round_id: str
+    title: str
+    codes: list[str]
+
+
+def open_booth_round(sessions: sessionmaker[Session], election_id: str,
+                     outcome: RehearsalOutcome, codes: int = 8) -> BoothRound:
+    with sessions.begin() as s:
+        election = elections.get_election(s, election_id)
+        if outcome.followup_round_id:
+            round_ = rounds.get_round(s, election_id, outcome.followup_round_id)
+        else:
+            elected = set(outcome.result.get("elected", []))
+            projects = [p for p in roster.list_projects(s, election) if p.code in elected]
+            round_ = rounds.create_round(s, election, round_id="midyear-rating",
+                                         kind="rating", title="2026年度民生实事项目年中票评",
+                                         project_ids=[p.id for p in projects])
+        for deputy in roster.list_deputies(s, election):
+            rounds.check_in(s, round_, deputy)
+        slips = credentials.make_slips(election_id, round_.round_id, codes)
+        credentials.issue(s, round_, [slip.public_key for slip in slips])
+        rounds.open_round(s, round_)
+        for username, role, name in DEMO_STAFF:
+            staff.create_staff(s, username, DEMO_PASSWORD, [role], name)
+        return BoothRound(round_.round_id, round_.title, [slip.code for slip in slips])
+
+
+def is_open(round_: Round) -> bool:
+    return round_.state == RoundState.open

@@ -1,0 +1,91 @@
+"""Staff pages under /admin. Every route declares the roles it needs; a test walks
+the URL map to prove none is left open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ballot.models import StaffUser
+from ballot.services import elections, public, ratelimit, staff
+from booth.shell import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Only staff holding one of ``roles`` get through; others go to the login page."""
+    def decorate(view: F) -> F:
+        view.piaojue_roles = roles  # type: ignore[attr-defined]
+
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user_id = session.get("staff_id")
+            user = db().get(StaffUser, user_id) if user_id else None
+            if user is None or not user.active:
+                return redirect(url_for("admin.login", next=request.path))
+            if not staff.roles_of(user) & set(roles):
+                return render_template("error.html", status=403, message=gettext(
+                    "Your account does not have the role this page needs.")), 403
+            return view(*args, **kwargs)
+        return wrapped  # type: ignore[return-value]
+    return decorate
+
+
+def public_route(view: F) -> F:
+    """Marks the few /admin routes meant for anyone (the login page)."""
+    view.piaojue_roles = ()  # type: ignore[attr-defined]
+    return view
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public_route
+def login() -> Response | str | tuple[str, int]:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("admin/login.html", form=form)
+    key = f"{request.remote_addr}:{form.username.data}"
+    if ratelimit.exceeded(db(), "login", key, LOGIN_ATTEMPTS, LOGIN_WINDOW):
+        return render_template("admin/login.html", form=form, error=gettext(
+            "Too many failed logins. Please wait fifteen minutes.")), 429
+    user = staff.authenticate(db(), form.username.data or "", form.password.data or "")
+    if user is None:
+        ratelimit.record(db(), "login", key)
+        db().commit()
+        return render_template("admin/login.html", form=form, error=gettext(
+            "The username or password is wrong.")), 400
+    session.clear()
+    session["staff_id"], session["staff_name"] = user.id, user.display_name
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/admin") else url_for("admin.dashboard"))
+
+
+@bp.post("/logout")
+@roles_required(*staff.ROLES)
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("public.home"))
+
+
+@bp.get("/")
+@roles_required(*staff.ROLES)
+def dashboard() -> str:
+    return render_template("admin/dashboard.html", elections=elections.list_elections(db()),
+                           turnout=public.turnout, db_session=db())

@@ -1,0 +1,94 @@
+"""Public pages, no login: rounds, board, receipt check, challenged ballots, results, turnout."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask_babel import gettext
+
+from ballot.errors import InvalidInput
+from ballot.record import record_zip_bytes
+from ballot.services import public, rounds
+from ballot.services.export import record_files_for
+from booth import receipts
+from booth.charts import result_bars
+from booth.shell import db
+from crypto.errors import CryptoError
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("public/home.html", rounds=public.visible_rounds(db()))
+
+
+def _round(election_id: str, round_id: str):
+    round_ = rounds.get_round(db(), election_id, round_id)
+    if round_.manifest_json is None:
+        abort(404)
+    return round_
+
+
+@bp.get("/board/<election_id>/<round_id>")
+def board(election_id: str, round_id: str) -> str:
+    round_ = _round(election_id, round_id)
+    page = request.args.get("page", "1")
+    entries, pages = public.board_page(db(), round_, int(page) if page.isdigit() else 1)
+    return render_template("public/board.html", round=round_, entries=entries, pages=pages,
+                           page=int(page) if page.isdigit() else 1,
+                           head=public.head(db(), round_),
+                           published=public.is_published(round_))
+
+
+@bp.get("/record/<election_id>/<round_id>.zip")
+def record(election_id: str, round_id: str):
+    round_ = _round(election_id, round_id)
+    if not public.is_published(round_):
+        abort(404)
+    data = record_zip_bytes(record_files_for(db(), round_))
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=f"{election_id}-{round_id}-record.zip")
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify() -> tuple[str, int] | str:
+    text = request.values.get("receipt", "")
+    upload = request.files.get("qr")
+    if request.method == "GET" and not text:
+        return render_template("public/verify.html", text="")
+    try:
+        if upload and upload.filename:
+            text = receipts.read_qr_image(upload.read(5 * 1024 * 1024 + 1))
+        check = public.check_receipt(db(), receipts.decode(text))
+    except (InvalidInput, CryptoError) as exc:
+        return render_template("public/verify.html", text=text, failure=str(exc)), 400
+    return render_template("public/verify.html", text=text, check=check)
+
+
+@bp.get("/spoiled/<election_id>/<round_id>/<int:index>")
+def spoiled(election_id: str, round_id: str, index: int) -> str:
+    opened = public.opened_ballot(db(), _round(election_id, round_id), index)
+    return render_template("public/spoiled.html", opened=opened,
+                           link=url_for("public.spoiled", election_id=election_id,
+                                        round_id=round_id, index=index, _external=True))
+
+
+@bp.get("/results/<election_id>/<round_id>")
+def results(election_id: str, round_id: str) -> str:
+    round_ = _round(election_id, round_id)
+    if not public.is_published(round_) or not round_.result:
+        return render_template("public/results.html", round=round_, result=None)
+    titles = {row.project.code: row.project for row in round_.rows}
+    return render_template("public/results.html", round=round_, result=round_.result,
+                           projects=titles, chart=result_bars(round_.kind.value,
+                                                              round_.result, gettext))
+
+
+@bp.get("/turnout/<election_id>/<round_id>")
+def turnout(election_id: str, round_id: str) -> str:
+    round_ = _round(election_id, round_id)
+    return render_template("public/turnout.html", round=round_,
+                           turnout=public.turnout(db(), round_))
+

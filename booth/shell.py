@@ -1,0 +1,128 @@
+"""The web shell every blueprint shares: database session per request, CSRF,
+security headers, language, and turning domain errors into clear pages.
+
+It lives in booth/ because the public and booth pages are its first users;
+admin/ (which imports booth/, never the reverse) reuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, g, render_template, request, session
+from flask_babel import Babel, gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from ballot.errors import Conflict, DomainError, InvalidInput, NotFound
+from crypto.errors import CryptoError
+
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return "zh_CN"
+
+
+def db() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        factory: sessionmaker[Session] = g._piaojue_sessions
+        g.db = factory()
+    return g.db
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.blueprint in ("booth", "admin"):
+        response.headers["Cache-Control"] = "no-store"
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    return response
+
+
+def _error_page(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.before_request
+    def _bind_sessions() -> None:
+        g._piaojue_sessions = sessions
+
+    @app.teardown_appcontext
+    def _close(exc: BaseException | None) -> None:
+        session_ = g.pop("db", None)
+        if session_ is not None:
+            if exc is not None:
+                session_.rollback()
+            session_.close()
+
+    app.after_request(_security_headers)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"languages": LANGUAGES, "current_locale": select_locale(),
+                "staff_user": session.get("staff_name")}
+
+    handlers: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400,
+                                            DomainError: 400, CryptoError: 400}
+    for error_class, status in handlers.items():
+        app.register_error_handler(error_class, _handler(status))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[str, int]:
+        return _error_page(400, gettext("The form expired or was sent twice. Go back, "
+                                        "reload the page and try again."))
+
+    @app.errorhandler(404)
+    def _missing(error: Exception) -> tuple[str, int]:
+        return _error_page(404, gettext("There is no such page."))
+
+    @app.errorhandler(405)
+    def _method(error: Exception) -> tuple[str, int]:
+        return _error_page(405, gettext("This page cannot be used that way."))
+
+    @app.errorhandler(413)
+    def _too_large(error: Exception) -> tuple[str, int]:
+        return _error_page(413, gettext("The upload is too large."))
+
+    @app.errorhandler(500)
+    def _server(error: Exception) -> tuple[str, int]:
+        session_ = g.pop("db", None)
+        if session_ is not None:
+            session_.rollback()
+            session_.close()
+        return _error_page(500, gettext("Something went wrong on our side; nothing was "
+                                        "changed. Please try again."))
+
+
+def _handler(status: int) -> Callable[[Exception], tuple[str, int]]:
+    def handle(error: Exception) -> tuple[str, int]:
+        session_ = g.get("db")
+        if session_ is not None:
+            session_.rollback()
+        return _error_page(status, str(error))
+    return handle

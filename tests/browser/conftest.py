@@ -1,0 +1,93 @@
+"""A real server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Chromium is Debian's package (`make test` installs it); Playwright never
+downloads a browser here. The server is the real app on a real SQLite file,
+seeded by a rehearsal whose result calls for another round, opened for the
+booth with known codes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from admin.app import create_app
+from admin.demo import open_booth_round
+from ballot.db import make_engine, make_sessionmaker
+from ballot.rehearsal import RehearsalConfig, rehearse
+from ballot.schema import upgrade
+from crypto.at_rest import AtRestKey
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, spoil=0,
+                         voided=0, trustees=3, threshold=2, scrypt_n=2**10, tie=True,
+                         election_id="browser-2026")
+
+
+@dataclass
+class Site:
+    url: str
+    election_id: str
+    round_id: str
+    codes: list[str]
+    database: str
+    at_rest: AtRestKey
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("site")
+    url = f"sqlite:///{tmp / 'site.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    at_rest = AtRestKey("browser tests at-rest secret")
+    sessions = make_sessionmaker(engine)
+    keys = tmp / "keys"
+    keys.mkdir()
+    outcome = rehearse(sessions, CONFIG, keys, at_rest=at_rest)
+    booth = open_booth_round(sessions, CONFIG.election_id, outcome, codes=6)
+    engine.dispose()
+    app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
+                      "SECRET_KEY": "browser tests flask secret"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", CONFIG.election_id,
+                   booth.round_id, booth.codes, url, at_rest)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tablet(browser: Browser) -> Iterator[Page]:
+    """A landscape tablet, 1024×768, in a fresh browser context."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
