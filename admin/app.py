@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["piaojue_engine"] = engine
     init_shell(app, make_sessionmaker(engine))
 
+    import admin.session_day  # noqa: F401 - adds the session-day pages to the admin blueprint
     from admin.web import bp as admin_bp
     from booth.public import bp as public_bp
     from booth.routes import bp as booth_bp

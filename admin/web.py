@@ -8,13 +8,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ballot.errors import DomainError
 from ballot.models import StaffUser
 from ballot.services import elections, public, ratelimit, staff
 from booth.shell import db
@@ -89,3 +99,25 @@ def logout() -> Response:
 def dashboard() -> str:
     return render_template("admin/dashboard.html", elections=elections.list_elections(db()),
                            turnout=public.turnout, db_session=db())
+
+
+@bp.post("/elections")
+@roles_required("presidium")
+def election_create() -> Response:
+    form = request.form
+    names = [n.strip() for n in form.get("trustees", "").splitlines() if n.strip()]
+    try:
+        e = elections.create_election(
+            db(), election_id=form.get("election_id", "").strip(),
+            congress_name=form.get("congress_name", ""), level=form.get("level", ""),
+            year=int(form["year"]) if form.get("year", "").isdigit() else 0,
+            trustee_names=names,
+            threshold=int(form["threshold"]) if form.get("threshold", "").isdigit() else 0,
+            at_rest=current_app.config["PIAOJUE_AT_REST"])
+    except DomainError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.dashboard"))
+    db().commit()
+    flash(gettext("Election %(e)s created.", e=e.id), "success")
+    return redirect(url_for("admin.election", election_id=e.id))

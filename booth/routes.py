@@ -47,8 +47,11 @@ def _at_rest():
 
 
 def _tablet() -> str:
-    """Rate-limit key: the tablet's own cookie id where it has one, else its address."""
-    return request.cookies.get("tablet") or request.remote_addr or "unknown"
+    """Rate-limit key: the tablet's network address (a cookie could simply be cleared).
+
+    Behind a reverse proxy, configure ProxyFix so this is the tablet, not the proxy.
+    """
+    return request.remote_addr or "unknown"
 
 
 def _current() -> tuple[Any, dict[str, Any], Round] | None:

@@ -156,6 +156,11 @@ def present_count(session: Session, round_: Round) -> int:
         Attendance.round_pk == round_.id)) or 0
 
 
+def present_deputy_ids(session: Session, round_: Round) -> set[int]:
+    return set(session.scalars(select(Attendance.deputy_id).where(
+        Attendance.round_pk == round_.id)))
+
+
 def quorum_required(session: Session, round_: Round) -> int:
     """Smallest present count meeting the election's quorum fraction of enrolled."""
     election = round_.election

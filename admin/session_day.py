@@ -1,0 +1,281 @@
+"""The session day in the browser: rounds, check-in, credentials, tally, exports.
+
+Each route parses its form, calls one service, and redirects (or renders);
+the services hold every rule, exactly as the CLI uses them.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from admin.web import bp, roles_required
+from ballot.errors import DomainError, InvalidInput
+from ballot.models import Round
+from ballot.record import record_zip_bytes
+from ballot.services import (
+    ceremony,
+    credentials,
+    elections,
+    results_export,
+    roster,
+    rounds,
+)
+from ballot.services import tally as tallying
+from ballot.services.export import record_files_for
+from ballot.services.public import turnout
+from booth.shell import db
+from crypto.canonical import canonical_json, parse_json
+from crypto.errors import CryptoError
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _round(election_id: str, round_id: str) -> Round:
+    return rounds.get_round(db(), election_id, round_id)
+
+
+def _done(message: str, target: str) -> Response:
+    db().commit()
+    flash(message, "success")
+    return redirect(target)
+
+
+def _refused(error: Exception, target: str) -> Response:
+    db().rollback()
+    flash(str(error), "error")
+    return redirect(target)
+
+
+def _upload_json() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput(gettext("Choose a file to upload."))
+    data = upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput(gettext("The file is too large."))
+    try:
+        return parse_json(data)
+    except CryptoError as exc:
+        raise InvalidInput(f"{upload.filename}: {exc}") from None
+
+
+@bp.get("/e/<election_id>/")
+@roles_required("presidium", "clerk")
+def election(election_id: str) -> str:
+    e = elections.get_election(db(), election_id)
+    return render_template("admin/election.html", election=e,
+                           stopped=ceremony.stopped_by(e),
+                           deputies=len(roster.list_deputies(db(), e)),
+                           projects=roster.list_projects(db(), e))
+
+
+@bp.post("/e/<election_id>/ceremony")
+@roles_required("presidium")
+def ceremony_upload(election_id: str) -> Response:
+    target = url_for("admin.election", election_id=election_id)
+    try:
+        message = ceremony.import_trustee_file(db(), elections.get_election(db(), election_id),
+                                               _upload_json())
+    except (DomainError, CryptoError) as exc:
+        return _refused(exc, target)
+    if message.startswith("COMPLAINT"):
+        db().commit()
+        flash(message, "error")
+        return redirect(target)
+    return _done(message, target)
+
+
+@bp.get("/e/<election_id>/ceremony.json")
+@roles_required("presidium", "trustee")
+def ceremony_download(election_id: str) -> Response:
+    doc = ceremony.ceremony_document(db(), elections.get_election(db(), election_id))
+    return send_file(io.BytesIO(canonical_json(doc) + b"\n"), mimetype="application/json",
+                     as_attachment=True, download_name=f"{election_id}-ceremony.json")
+
+
+@bp.post("/e/<election_id>/import/<kind>")
+@roles_required("presidium")
+def import_table(election_id: str, kind: str) -> Response:
+    target = url_for("admin.election", election_id=election_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename or kind not in ("deputies", "projects"):
+        return _refused(InvalidInput(gettext("Choose a CSV or XLSX file to upload.")), target)
+    dry_run = request.form.get("dry_run") == "1"
+    importer = roster.import_deputies if kind == "deputies" else roster.import_projects
+    try:
+        added = importer(db(), elections.get_election(db(), election_id),
+                         upload.read(MAX_UPLOAD + 1), upload.filename, dry_run=dry_run)
+    except DomainError as exc:
+        return _refused(exc, target)
+    if dry_run:
+        db().rollback()
+        flash(gettext("Every row is valid; nothing was imported (dry run)."), "success")
+        return redirect(target)
+    return _done(gettext("%(n)d rows imported.", n=len(added)), target)
+
+
+@bp.post("/e/<election_id>/rounds")
+@roles_required("presidium")
+def round_create(election_id: str) -> Response:
+    target = url_for("admin.election", election_id=election_id)
+    form = request.form
+    try:
+        e = elections.get_election(db(), election_id)
+        seats = int(form["seats"]) if form.get("seats", "").isdigit() else None
+        num, _, den = form.get("threshold", "4/5").partition("/")
+        round_ = rounds.create_round(
+            db(), e, round_id=form.get("round_id", ""), kind=form.get("kind", ""),
+            title=form.get("title", ""),
+            project_ids=[int(p) for p in form.getlist("project") if p.isdigit()],
+            seats=seats, basis=form.get("basis", "enrolled"),
+            options=tuple(form.get("options", "for,against").split(",")),
+            threshold=(int(num), int(den)) if num.isdigit() and den.isdigit() else (-1, 0))
+    except DomainError as exc:
+        return _refused(exc, target)
+    return _done(gettext("Round %(r)s created.", r=round_.round_id),
+                 url_for("admin.round_view", election_id=election_id,
+                         round_id=round_.round_id))
+
+
+@bp.get("/e/<election_id>/r/<round_id>/")
+@roles_required("presidium", "clerk")
+def round_view(election_id: str, round_id: str) -> str:
+    round_ = _round(election_id, round_id)
+    return render_template(
+        "admin/round.html", round=round_, present=rounds.present_count(db(), round_),
+        required=rounds.quorum_required(db(), round_),
+        enrolled=rounds.enrolled_count(db(), round_.election),
+        issued=credentials.issued_count(db(), round_),
+        turnout=turnout(db(), round_) if round_.manifest_json else None,
+        shares=tallying.shares_in(db(), round_))
+
+
+@bp.post("/e/<election_id>/r/<round_id>/<action>")
+@roles_required("presidium")
+def round_action(election_id: str, round_id: str, action: str) -> Response:
+    target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
+    round_ = _round(election_id, round_id)
+    try:
+        if action == "open":
+            rounds.open_round(db(), round_)
+        elif action == "close":
+            if request.form.get("confirm") != "yes":
+                raise InvalidInput(gettext("Tick the box to confirm that voting ends now."))
+            rounds.close_round(db(), round_)
+        elif action == "combine":
+            tallying.combine(db(), round_)
+        elif action == "publish":
+            tallying.publish(db(), round_)
+        elif action == "share":
+            row = tallying.import_share(db(), round_, _upload_json())
+            return _done(gettext("Trustee %(t)d's share verifies.", t=row.trustee_index), target)
+        elif action == "followup":
+            new = tallying.create_followup(db(), round_, request.form.get("new_id", ""),
+                                           request.form.get("title", ""))
+            return _done(gettext("Round %(r)s created.", r=new.round_id),
+                         url_for("admin.round_view", election_id=election_id,
+                                 round_id=new.round_id))
+        else:
+            raise InvalidInput(gettext("Unknown action."))
+    except (DomainError, CryptoError) as exc:
+        return _refused(exc, target)
+    return _done(gettext("Done: the round is now %(s)s.", s=round_.state.value), target)
+
+
+@bp.get("/e/<election_id>/r/<round_id>/checkin")
+@roles_required("clerk", "presidium")
+def checkin(election_id: str, round_id: str) -> str:
+    round_ = _round(election_id, round_id)
+    query = request.args.get("q", "").strip()
+    deputies = roster.list_deputies(db(), round_.election)
+    if query:
+        deputies = [d for d in deputies if query in d.name or query in d.seat]
+
+    present = rounds.present_deputy_ids(db(), round_)
+    return render_template("admin/checkin.html", round=round_, deputies=deputies,
+                           present=present, query=query,
+                           count=rounds.present_count(db(), round_),
+                           required=rounds.quorum_required(db(), round_),
+                           enrolled=rounds.enrolled_count(db(), round_.election))
+
+
+@bp.post("/e/<election_id>/r/<round_id>/checkin")
+@roles_required("clerk", "presidium")
+def checkin_toggle(election_id: str, round_id: str) -> Response:
+    target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
+                     q=request.form.get("q", ""))
+    round_ = _round(election_id, round_id)
+    try:
+        deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
+        if request.form.get("undo") == "1":
+            rounds.undo_check_in(db(), round_, deputy)
+            return _done(gettext("%(name)s unmarked.", name=deputy.name), target)
+        rounds.check_in(db(), round_, deputy)
+    except DomainError as exc:
+        return _refused(exc, target)
+    return _done(gettext("%(name)s is present.", name=deputy.name), target)
+
+
+@bp.post("/e/<election_id>/r/<round_id>/keys")
+@roles_required("clerk", "presidium")
+def upload_keys(election_id: str, round_id: str) -> Response:
+    target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
+    try:
+        doc = _upload_json()
+        if not isinstance(doc, dict) or doc.get("format") != "piaojue-credential-keys/1":
+            raise InvalidInput(gettext("Not a credential keys file."))
+        if (doc.get("election_id"), doc.get("round_id")) != (election_id, round_id):
+            raise InvalidInput(gettext("These keys are for another round."))
+        keys = doc.get("keys") if isinstance(doc.get("keys"), list) else []
+        entry = credentials.issue(db(), _round(election_id, round_id), keys)
+    except (DomainError, CryptoError) as exc:
+        return _refused(exc, target)
+    return _done(gettext("%(n)d credentials issued (board entry %(k)d).", n=len(keys),
+                         k=entry.index), target)
+
+
+@bp.post("/e/<election_id>/r/<round_id>/void")
+@roles_required("clerk", "presidium")
+def void_key(election_id: str, round_id: str) -> Response:
+    target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
+    try:
+        entry = credentials.void(db(), _round(election_id, round_id),
+                                 request.form.get("key", "").strip())
+    except DomainError as exc:
+        return _refused(exc, target)
+    return _done(gettext("Credential voided (board entry %(k)d).", k=entry.index), target)
+
+
+@bp.get("/e/<election_id>/r/<round_id>/request.json")
+@roles_required("presidium", "trustee")
+def tally_request(election_id: str, round_id: str) -> Response:
+    request_doc = tallying.decryption_request(db(), _round(election_id, round_id))
+    db().commit()
+    return send_file(io.BytesIO(canonical_json(request_doc) + b"\n"),
+                     mimetype="application/json", as_attachment=True,
+                     download_name=f"{election_id}-{round_id}-request.json")
+
+
+@bp.get("/e/<election_id>/r/<round_id>/export/<kind>")
+@roles_required("presidium", "clerk")
+def export(election_id: str, round_id: str, kind: str) -> Response:
+    round_ = _round(election_id, round_id)
+    name = f"{election_id}-{round_id}"
+    if kind == "record.zip":
+        data, mime = record_zip_bytes(record_files_for(db(), round_)), "application/zip"
+    elif kind == "results.csv":
+        data, mime = results_export.results_csv(round_), "text/csv"
+    elif kind == "results.xlsx":
+        data = results_export.results_xlsx(round_)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif kind == "results.pb":
+        data, mime = results_export.pabulib(round_).encode("utf-8"), "text/plain"
+    else:
+        raise InvalidInput(gettext("Unknown export."))
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,
+                     download_name=f"{name}-{kind}")

@@ -1,0 +1,101 @@
+"""Results in the formats people open: CSV, XLSX, and pabulib for researchers.
+
+pabulib (pabulib.org) is the plain-text format participatory-budgeting
+platforms publish elections in: META, PROJECTS and VOTES sections separated
+by semicolons. A secret ballot has no per-voter votes to publish, so the
+VOTES section is empty and the counts go in the PROJECTS section's votes
+column, as pabulib files of aggregated results do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ballot.errors import Conflict
+from ballot.models import Round, RoundKind
+
+SELECTION_COLUMNS = ("id", "title", "for", "against", "abstain", "status")
+RATING_COLUMNS = ("id", "title", "satisfied", "basically_satisfied", "dissatisfied", "marks",
+                  "rate", "class", "flagged")
+
+
+def _rows(round_: Round) -> tuple[tuple[str, ...], list[list[Any]]]:
+    if not round_.result:
+        raise Conflict(f"round {round_.round_id} has no result yet")
+    titles = {r.project.code: r.project.title for r in round_.rows}
+    columns = SELECTION_COLUMNS if round_.kind == RoundKind.selection else RATING_COLUMNS
+    out = []
+    for row in round_.result["rows"]:
+        values = []
+        for c in columns:
+            if c == "title":
+                values.append(titles.get(row["id"], ""))
+            elif c == "rate":
+                values.append(f"{row['rate'][0]}/{row['rate'][1]}")
+            else:
+                values.append(row[c])
+        out.append(values)
+    return columns, out
+
+
+def results_csv(round_: Round) -> bytes:
+    columns, rows = _rows(round_)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def results_xlsx(round_: Round) -> bytes:
+    from openpyxl import Workbook
+
+    columns, rows = _rows(round_)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "results"
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append(row)
+    recon = round_.result["reconciliation"] if round_.result else {}
+    info = book.create_sheet("reconciliation")
+    for key in ("enrolled", "present", "issued", "cast"):
+        info.append([key, recon.get(key)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def pabulib(round_: Round) -> str:
+    """A pabulib file of a selection round's aggregated result."""
+    if round_.kind != RoundKind.selection or not round_.result:
+        raise Conflict("pabulib files are made for counted selection rounds")
+    election = round_.election
+    result = round_.result
+    total = sum(float(r.project.cost_wan or 0) * 10000 for r in round_.rows)
+    meta = {
+        "description": f"{election.congress_name}: {round_.title}",
+        "country": "China", "unit": election.congress_name,
+        "instance": str(election.year), "num_projects": str(len(round_.rows)),
+        "num_votes": str(result["reconciliation"]["cast"]), "budget": f"{total:.0f}",
+        "vote_type": "approval", "rule": "majority-top-k",
+        "max_length": str(round_.seats), "language": "zh",
+        "comment": "secret ballot: per-voter votes are not published; votes are counts",
+    }
+    by_code = {r.project.code: r.project for r in round_.rows}
+    lines = ["META", "key;value", *[f"{k};{_clean(v)}" for k, v in meta.items()],
+             "PROJECTS", "project_id;cost;votes;name;category;selected"]
+    for row in result["rows"]:
+        project = by_code[row["id"]]
+        cost = f"{float(project.cost_wan or 0) * 10000:.0f}"
+        selected = 1 if row["status"] == "elected" else 0
+        lines.append(f"{row['id']};{cost};{row['for']};{_clean(project.title)};"
+                     f"{_clean(project.category)};{selected}")
+    lines += ["VOTES", "voter_id;vote"]
+    return "\n".join(lines) + "\n"
+
+
+def _clean(text: str) -> str:
+    return str(text).replace(";", ",").replace("\n", " ")
