@@ -9,6 +9,8 @@ the back button leads to nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -25,12 +27,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ballot.errors import CastRefused, Conflict
-from ballot.models import Credential, CredentialStatus, Round, RoundState
+from ballot.models import BoothSession, Credential, CredentialStatus, Round, RoundState
 from ballot.services import booth_sessions, casting, ratelimit, rounds
-from ballot.services.voting import encrypt_marks, sign_with_code
+from ballot.services.public import opened_ballot, visible_rounds
+from ballot.services.voting import encrypt_marks, sign_ballot
 from booth import receipts
 from booth.shell import db
 from crypto.credentials import derive_credential_key, normalize_code, public_key_bytes
+from crypto.encrypted_ballot import check_marks
 from crypto.errors import InvalidCredentialCode, InvalidMarks
 from crypto.manifest import Manifest
 
@@ -67,6 +71,26 @@ def _current() -> tuple[Any, dict[str, Any], Round] | None:
     return row, state, round_
 
 
+def in_ballot(requires: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Load the tablet's ballot in progress (row, state, round) or send it back to sign-in.
+
+    ``requires`` names the step the page needs done first (``marks`` before the
+    review, ``prepared`` before cast or challenge); without it, back to the ballot.
+    """
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            current = _current()
+            if current is None:
+                return _restart(gettext("Please sign in with your code."))
+            row, state, round_ = current
+            if requires and not state.get(requires):
+                return redirect(url_for("booth.ballot"))
+            return view(row, state, round_, *args, **kwargs)
+        return wrapped
+    return decorate
+
+
 def _restart(message: str | None = None) -> Response:
     response = make_response(redirect(url_for("booth.index", notice=message)))
     response.delete_cookie(COOKIE, path="/booth")
@@ -81,8 +105,6 @@ def index() -> str:
 
 
 def rounds_visible() -> list[Round]:
-    from ballot.services.public import visible_rounds
-
     return visible_rounds(db())
 
 
@@ -149,11 +171,9 @@ def _marks_from_form(manifest: Manifest) -> tuple[list[list[int]], dict[str, str
 
 
 @bp.route("/ballot", methods=["GET", "POST"])
-def ballot() -> Response | tuple[str, int] | str:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    row, state, round_ = current
+@in_ballot()
+def ballot(row: BoothSession, state: dict[str, Any], round_: Round
+           ) -> Response | tuple[str, int] | str:
     manifest = rounds.manifest_of(round_)
     if request.method == "GET":
         return render_template("booth/ballot.html", round=round_, manifest=manifest,
@@ -161,8 +181,6 @@ def ballot() -> Response | tuple[str, int] | str:
                                seats=round_.seats)
     marks, chosen = _marks_from_form(manifest)
     try:
-        from crypto.encrypted_ballot import check_marks
-
         check_marks(manifest, marks)
     except InvalidMarks:
         return render_template(
@@ -182,25 +200,15 @@ def _projects(round_: Round) -> list[Any]:
 
 
 @bp.get("/review")
-def review() -> Response | str:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    _, state, round_ = current
-    if not state.get("marks"):
-        return redirect(url_for("booth.ballot"))
+@in_ballot(requires="marks")
+def review(row: BoothSession, state: dict[str, Any], round_: Round) -> str:
     return render_template("booth/review.html", round=round_, projects=_projects(round_),
                            chosen=state["chosen"])
 
 
 @bp.post("/encrypt")
-def encrypt() -> Response:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    row, state, round_ = current
-    if not state.get("marks"):
-        return redirect(url_for("booth.ballot"))
+@in_ballot(requires="marks")
+def encrypt(row: BoothSession, state: dict[str, Any], round_: Round) -> Response:
     prepared = encrypt_marks(round_, state["marks"])
     state["prepared"] = {"ballot": prepared.ballot, "opening": prepared.opening.to_json(),
                          "fingerprint": prepared.fingerprint}
@@ -210,35 +218,18 @@ def encrypt() -> Response:
 
 
 @bp.get("/fingerprint")
-def fingerprint() -> Response | str:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    _, state, round_ = current
-    if not state.get("prepared"):
-        return redirect(url_for("booth.ballot"))
+@in_ballot(requires="prepared")
+def fingerprint(row: BoothSession, state: dict[str, Any], round_: Round) -> str:
     return render_template("booth/fingerprint.html", round=round_,
                            fingerprint=state["prepared"]["fingerprint"])
 
 
 @bp.post("/cast")
-def cast() -> Response | tuple[str, int]:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    row, state, round_ = current
-    prepared = state.get("prepared")
-    if not prepared:
-        return redirect(url_for("booth.ballot"))
-    from ballot.services.voting import PreparedBallot
-    from crypto.encrypted_ballot import BallotOpening, ballot_digest
-
-    manifest = rounds.manifest_of(round_)
-    opened = prepared["opening"]
-    ready = PreparedBallot(prepared["ballot"], BallotOpening.from_json(
-        opened["plaintext"], opened["nonces"], manifest),
-        ballot_digest(bytes.fromhex(round_.context or ""), prepared["ballot"]))
-    key, signature = sign_with_code(round_, state["code"], ready)
+@in_ballot(requires="prepared")
+def cast(row: BoothSession, state: dict[str, Any], round_: Round
+         ) -> Response | tuple[str, int]:
+    prepared = state["prepared"]
+    key, signature = sign_ballot(round_, state["code"], prepared["ballot"])
     try:
         receipt = casting.cast(db(), round_, prepared["ballot"], key, signature, _at_rest())
     except CastRefused as exc:
@@ -254,14 +245,9 @@ def cast() -> Response | tuple[str, int]:
 
 
 @bp.post("/challenge")
-def challenge() -> Response:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    row, state, round_ = current
-    prepared = state.get("prepared")
-    if not prepared:
-        return redirect(url_for("booth.ballot"))
+@in_ballot(requires="prepared")
+def challenge(row: BoothSession, state: dict[str, Any], round_: Round) -> Response:
+    prepared = state["prepared"]
     index = casting.spoil(db(), round_, prepared["ballot"], prepared["opening"]["plaintext"],
                           prepared["opening"]["nonces"])
     state.update(prepared=None, marks=None, chosen=None)
@@ -271,13 +257,8 @@ def challenge() -> Response:
 
 
 @bp.get("/challenged/<int:index>")
-def challenged(index: int) -> Response | str:
-    current = _current()
-    if current is None:
-        return _restart(gettext("Please sign in with your code."))
-    from ballot.services.public import opened_ballot
-
-    _, _, round_ = current
+@in_ballot()
+def challenged(row: BoothSession, state: dict[str, Any], round_: Round, index: int) -> str:
     opened = opened_ballot(db(), round_, index)
     link = url_for("public.spoiled", election_id=round_.election_id, round_id=round_.round_id,
                    index=index, _external=True)

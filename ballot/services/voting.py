@@ -39,8 +39,17 @@ def encrypt_marks(round_: Round, marks: Marks, rng: Randomness = SYSTEM_RANDOMNE
     return PreparedBallot(ballot_json, opening, ballot_digest(context, ballot_json))
 
 
-def sign_with_code(round_: Round, code: str, prepared: PreparedBallot) -> tuple[str, str]:
-    """``(credential public key, signature)`` as hex; the code is then dropped."""
+def sign_ballot(round_: Round, code: str, ballot: dict[str, Any]) -> tuple[str, str]:
+    """``(credential public key, signature)`` as hex over the ballot's digest.
+
+    The code is used for this one signature and then dropped.
+    """
+    context = bytes.fromhex(round_.context or "")
     key = derive_credential_key(code, round_.election_id, round_.round_id)
-    signature = sign_cast(key, bytes.fromhex(round_.context or ""), prepared.digest)
+    signature = sign_cast(key, context, ballot_digest(context, ballot))
     return public_key_bytes(key).hex(), signature.hex()
+
+
+def sign_with_code(round_: Round, code: str, prepared: PreparedBallot) -> tuple[str, str]:
+    """:func:`sign_ballot` for a ballot just prepared."""
+    return sign_ballot(round_, code, prepared.ballot)
