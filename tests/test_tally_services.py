@@ -166,7 +166,7 @@ def test_tie_makes_a_runoff_round_over_the_tied_rows(sessions: sessionmaker[Sess
         assert [r.project.code for r in runoff.rows] == ["P02", "P03"]
         assert (runoff.seats, runoff.state, runoff.parent_id) == (
             1, RoundState.draft, rounds.get_round(s, run.eid, run.round_id).id)
-        with pytest.raises(Conflict, match="has a round 'runoff-1' already"):
+        with pytest.raises(Conflict, match="round runoff-1 already follows round selection-1"):
             tallying.create_followup(s, rounds.get_round(s, run.eid, run.round_id),
                                      "runoff-1", "again")
     verify_record_files(outcome.files)
