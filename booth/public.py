@@ -67,7 +67,7 @@ def verify() -> tuple[str, int] | str:
     return render_template("public/verify.html", text=text, check=check)
 
 
-@bp.get("/spoiled/<election_id>/<round_id>/<int:index>")
+@bp.get("/spoiled/<election_id>/<round_id>/<int(max=2147483647):index>")
 def spoiled(election_id: str, round_id: str, index: int) -> str:
     opened = public.opened_ballot(db(), _round(election_id, round_id), index)
     return render_template("public/spoiled.html", opened=opened,

@@ -33,10 +33,12 @@ from ballot.services.public import opened_ballot, visible_rounds
 from ballot.services.voting import encrypt_marks, sign_ballot
 from booth import receipts
 from booth.shell import db
+from crypto.canonical import hex_bytes
 from crypto.credentials import derive_credential_key, normalize_code, public_key_bytes
 from crypto.encrypted_ballot import check_marks
-from crypto.errors import InvalidCredentialCode, InvalidMarks
+from crypto.errors import CryptoError, InvalidCredentialCode, InvalidMarks
 from crypto.manifest import Manifest
+from crypto.receipts import check_receipt_shape
 
 bp = Blueprint("booth", __name__, url_prefix="/booth")
 COOKIE = "booth"
@@ -256,7 +258,7 @@ def challenge(row: BoothSession, state: dict[str, Any], round_: Round) -> Respon
     return redirect(url_for("booth.challenged", index=index))
 
 
-@bp.get("/challenged/<int:index>")
+@bp.get("/challenged/<int(max=2147483647):index>")
 @in_ballot()
 def challenged(row: BoothSession, state: dict[str, Any], round_: Round, index: int) -> str:
     opened = opened_ballot(db(), round_, index)
@@ -280,7 +282,9 @@ def receipt() -> Response | str:
     text = request.args.get("r", "")
     try:
         doc = receipts.decode(text)
-    except Exception:
+        check_receipt_shape(doc.get("receipt") if isinstance(doc, dict) else None)
+        hex_bytes(doc.get("signature"), 64, "signature")
+    except CryptoError:  # not a receipt: nothing to show
         return redirect(url_for("booth.index"))
     link = url_for("public.verify", receipt=text, _external=True)
     return render_template("booth/receipt.html", doc=doc, link=link, qr=receipts.qr_svg(link))
