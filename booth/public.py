@@ -34,10 +34,11 @@ def _round(election_id: str, round_id: str):
 @bp.get("/board/<election_id>/<round_id>")
 def board(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
-    page = request.args.get("page", "1")
-    entries, pages = public.board_page(db(), round_, int(page) if page.isdigit() else 1)
+    text = request.args.get("page", "1")
+    page = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 1
+    entries, pages = public.board_page(db(), round_, page)
     return render_template("public/board.html", round=round_, entries=entries, pages=pages,
-                           page=int(page) if page.isdigit() else 1,
+                           page=page,
                            head=public.head(db(), round_),
                            published=public.is_published(round_))
 

@@ -39,9 +39,12 @@ def decode(text: str) -> Any:
 
 
 def qr_svg(data: str) -> str:
-    """An inline SVG QR code (no script, allowed by the page's CSP)."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8,
-                        border=2)
+    """An inline SVG QR code (no script, allowed by the page's CSP); empty if too long."""
+    try:
+        image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8,
+                            border=2)
+    except ValueError:  # more than a QR code can hold
+        return ""
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue().decode("utf-8").split("?>", 1)[-1]
@@ -56,11 +59,13 @@ def read_qr_image(data: bytes) -> str:
         raise InvalidEncoding("the image is larger than 5 MB")
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > 40_000_000:  # checked before decoding anything
+            raise InvalidEncoding("the image has too many pixels")
         image.load()
+    except Image.DecompressionBombError:
+        raise InvalidEncoding("the image has too many pixels") from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise InvalidEncoding("the upload is not a readable image (PNG or JPEG)") from None
-    if image.width * image.height > 40_000_000:
-        raise InvalidEncoding("the image has too many pixels")
     found = zxingcpp.read_barcodes(image.convert("L"))
     if not found:
         raise InvalidEncoding("no QR code was found in the image")

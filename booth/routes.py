@@ -63,6 +63,7 @@ def _tablet() -> str:
 def _current() -> tuple[Any, dict[str, Any], Round] | None:
     loaded = booth_sessions.load(db(), request.cookies.get(COOKIE), _at_rest())
     if loaded is None:
+        db().commit()  # keep the purge of expired sessions that load() did
         return None
     row, state = loaded
     round_ = db().get(Round, row.round_pk)
@@ -286,5 +287,7 @@ def receipt() -> Response | str:
         hex_bytes(doc.get("signature"), 64, "signature")
     except CryptoError:  # not a receipt: nothing to show
         return redirect(url_for("booth.index"))
+    if any(len(doc["receipt"][f]) > 64 for f in ("election_id", "round_id")):
+        return redirect(url_for("booth.index"))  # ids are at most 64 characters here
     link = url_for("public.verify", receipt=text, _external=True)
     return render_template("booth/receipt.html", doc=doc, link=link, qr=receipts.qr_svg(link))

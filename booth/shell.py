@@ -30,9 +30,9 @@ CONTENT_SECURITY_POLICY = (
 
 
 def select_locale() -> str:
-    chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
+    for chosen in (request.args.get("lang"), request.cookies.get("lang")):
+        if chosen in LANGUAGES:
+            return chosen
     return "zh_CN"
 
 

@@ -1,0 +1,838 @@
+"""The booth and the public pages through Flask's test client (no browser).
+
+A real app on a real SQLite file, seeded like the browser tests: a rehearsal
+whose tie calls for a runoff, opened at the booth with known codes. Sign-in
+and ballot refusals, a whole vote with a challenge, receipts checked by link,
+pasted text and QR image, the public pages, and the translations.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import qrcode
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+import booth
+from admin.app import create_app
+from admin.demo import open_booth_round
+from ballot.db import make_engine, make_sessionmaker
+from ballot.models import BoardEntry, BoothSession, Credential, CredentialStatus, RateEvent
+from ballot.rehearsal import RehearsalConfig, rehearse
+from ballot.schema import upgrade
+from ballot.services import casting, rounds
+from ballot.services.voting import encrypt_marks
+from ballot.verifier import verify_record
+from booth import receipts
+from crypto.at_rest import AtRestKey
+from crypto.credentials import ALPHABET, generate_code, normalize_code
+from crypto.errors import InvalidCredentialCode
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSLATIONS = Path(booth.__file__).parent / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
+CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, spoil=1,
+                         voided=0, trustees=3, threshold=2, scrypt_n=2**10, tie=True,
+                         election_id="web-2026")
+AT_REST = AtRestKey("web tests at-rest secret")
+SECRET = "web tests flask secret"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_addresses = itertools.count(1)
+
+
+@dataclass
+class Site:
+    url: str
+    engine: Engine
+    election_id: str
+    round_id: str
+    counted_round_id: str
+    codes: list[str] = field(default_factory=list)
+
+    def code(self) -> str:
+        """A code no other test has used."""
+        return self.codes.pop()
+
+    def session(self) -> Session:
+        return make_sessionmaker(self.engine)()
+
+    @property
+    def sign_in_path(self) -> str:
+        return f"/booth/{self.election_id}/{self.round_id}/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{tmp / 'web.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    keys = tmp / "keys"
+    keys.mkdir()
+    outcome = rehearse(sessions, CONFIG, keys, at_rest=AT_REST)
+    opened = open_booth_round(sessions, CONFIG.election_id, outcome, codes=10)
+    yield Site(url, engine, CONFIG.election_id, opened.round_id, outcome.round_id,
+               list(opened.codes))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(site: Site) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": SECRET})
+    yield app
+    app.extensions["piaojue_engine"].dispose()
+
+
+def _client(app: Flask) -> FlaskClient:
+    """A test client on an address of its own, so rate limits of one test spare the others."""
+    client = app.test_client()
+    n = next(_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"10.1.{n // 250}.{n % 250 + 1}"
+    return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return _client(app)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def text_of(response: TestResponse) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf_from(response: TestResponse) -> str:
+    found = CSRF.search(response.get_data(as_text=True))
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, path
+    return csrf_from(page)
+
+
+def count(site: Site, model: Any) -> int:
+    with site.session() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def location(response: TestResponse) -> str:
+    """The redirect target's path and query, without scheme and host."""
+    assert response.status_code in (302, 303), response.status_code
+    parts = urlsplit(response.headers["Location"])
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def set_cookies(response: TestResponse) -> list[str]:
+    return response.headers.getlist("Set-Cookie")
+
+
+def sign_in(client: FlaskClient, site: Site, code: str, lang: str | None = None
+            ) -> TestResponse:
+    query = f"?lang={lang}" if lang else ""
+    token = csrf(client, site.sign_in_path + query)
+    return client.post(site.sign_in_path, data={"csrf_token": token, "code": code})
+
+
+def mark(client: FlaskClient, marks: dict[int, str]) -> TestResponse:
+    token = csrf(client, "/booth/ballot")
+    return client.post("/booth/ballot", data={"csrf_token": token,
+                                              **{f"row-{r}": v for r, v in marks.items()}})
+
+
+def encrypt(client: FlaskClient) -> tuple[str, str]:
+    """Review, encrypt; return the fingerprint shown and the page's CSRF token."""
+    response = client.post("/booth/encrypt", data={"csrf_token": csrf(client, "/booth/review")})
+    assert location(response) == "/booth/fingerprint"
+    page = client.get("/booth/fingerprint")
+    assert page.status_code == 200
+    found = re.search(r'id="fingerprint">([^<]+)<', page.get_data(as_text=True))
+    assert found
+    return found.group(1).strip(), csrf_from(page)
+
+
+def prepare(client: FlaskClient, site: Site, code: str, marks: dict[int, str]
+            ) -> tuple[str, str]:
+    assert location(sign_in(client, site, code)) == "/booth/ballot"
+    assert location(mark(client, marks)) == "/booth/review"
+    return encrypt(client)
+
+
+def vote(client: FlaskClient, site: Site, code: str, marks: dict[int, str]) -> str:
+    """Cast a whole ballot; return the receipt text of the link it redirects to."""
+    _, token = prepare(client, site, code, marks)
+    response = client.post("/booth/cast", data={"csrf_token": token})
+    target = location(response)
+    assert target.startswith("/booth/receipt?r=")
+    return parse_qs(urlsplit(target).query)["r"][0]
+
+
+def opened_marks(page: str) -> list[tuple[str, str]]:
+    """(project code, mark label) per row of an opened (challenged) ballot table."""
+    table = re.search(r'<table class="review" id="opened-marks">.*?</table>', page, re.S)
+    assert table
+    return re.findall(r'<span class="code">(\w+)</span>.*?<strong>([^<]+)</strong>',
+                      table.group(0), re.S)
+
+
+def verify_failure(response: TestResponse) -> str:
+    found = re.search(r'<div class="error" role="alert" id="verify-result">(.*?)</div>',
+                      text_of(response), re.S)
+    assert found, "the verify page shows no failure"
+    return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def receipt(site: Site) -> Iterator[dict[str, Any]]:
+    """One ballot cast through the booth: its receipt text, document and fingerprint."""
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": SECRET})
+    client = _client(app)
+    fingerprint, token = prepare(client, site, site.code(), {0: "for", 1: "against"})
+    target = location(client.post("/booth/cast", data={"csrf_token": token}))
+    text = parse_qs(urlsplit(target).query)["r"][0]
+    yield {"text": text, "doc": receipts.decode(text), "fingerprint": fingerprint}
+    app.extensions["piaojue_engine"].dispose()
+
+
+# --- 1. sign-in refusals -----------------------------------------------------------------
+
+MESSAGES = {
+    "short": {"zh_CN": "投票码共20个字符，请检查是否输入完整。",
+              "en": "A code has 20 characters; please check you typed all of them."},
+    "typo": {"zh_CN": "投票码有输入错误，请逐个字符核对。",
+             "en": "The code has a typing mistake; please check each character."},
+    "bad-char": {"zh_CN": "投票码中含有不会出现的字符（只有字母和数字，没有字母U）。",
+                 "en": "The code contains a character that codes never use (letters and "
+                       "digits only, no U)."},
+    "unknown": {"zh_CN": "此投票码不能在本轮投票：可能已经使用、已挂失作废，或属于其他轮次。"
+                         "请联系工作人员。",
+                "en": "This code cannot vote in this round: it may have been used already, "
+                      "reported lost, or be for another round. Please ask a clerk."},
+}
+
+
+def typo_of(code: str) -> str:
+    """``code`` with one character changed so that its check characters catch it."""
+    for position, original in enumerate(code):
+        if original == "-":
+            continue
+        for replacement in ALPHABET:
+            if replacement == original:
+                continue
+            typed = code[:position] + replacement + code[position + 1:]
+            try:
+                normalize_code(typed)
+            except InvalidCredentialCode as exc:
+                if "typing mistake" in str(exc):
+                    return typed
+    raise AssertionError("no detectable typo found")
+
+
+def refused_sign_in(client: FlaskClient, site: Site, code: str, lang: str | None,
+                    status: int = 400) -> str:
+    """Sign in with ``code``: refused with ``status``, no booth session, no booth cookie."""
+    sessions = count(site, BoothSession)
+    response = sign_in(client, site, code, lang)
+    assert response.status_code == status
+    assert count(site, BoothSession) == sessions
+    assert not [c for c in set_cookies(response) if c.startswith("booth=")]
+    alert = re.search(r'<p class="error" role="alert" id="code-error">(.*?)</p>',
+                      text_of(response), re.S)
+    assert alert, "the refusal names no reason"
+    return alert.group(1)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("case", ["short", "typo", "U", "unknown"])
+def test_sign_in_refusals_are_translated_and_start_nothing(
+        client: FlaskClient, site: Site, case: str, lang: str) -> None:
+    valid = site.codes[0]
+    typed = {"short": valid[:9],
+             "typo": typo_of(valid),
+             "U": "U" + valid[1:],
+             "unknown": generate_code()}[case]
+    expected = MESSAGES[{"U": "bad-char"}.get(case, case)]
+    events = count(site, RateEvent)
+    # zh_CN is the default; English is chosen once on the page and kept by its cookie.
+    message = refused_sign_in(client, site, typed, "en" if lang == "en" else None)
+    assert message == expected[lang]
+    assert count(site, RateEvent) == events + 1  # every wrong code counts against the tablet
+
+
+def test_a_code_already_used_is_refused(client: FlaskClient, site: Site, app: Flask) -> None:
+    code = site.code()
+    vote(client, site, code, {0: "for"})
+    used = used_credentials(site)
+    again = _client(app)
+    assert refused_sign_in(again, site, code, None) == MESSAGES["unknown"]["zh_CN"]
+    # Typed differently (lower case, spaces): still the same, spent code.
+    assert refused_sign_in(again, site, code.lower().replace("-", " "), "en") == \
+        MESSAGES["unknown"]["en"]
+    assert used_credentials(site) == used
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_round_that_is_not_open_refuses_sign_in(client: FlaskClient, site: Site,
+                                                  lang: str) -> None:
+    closed = f"/booth/{site.election_id}/{site.counted_round_id}/?lang={lang}"
+    page = client.get(closed)
+    assert page.status_code == 409
+    assert {"zh_CN": "本轮未开放投票。",
+            "en": "This round is not open for voting."}[lang] in text_of(page)
+    assert "<form" not in page.get_data(as_text=True)
+    token = csrf(client, "/verify")
+    sessions, events = count(site, BoothSession), count(site, RateEvent)
+    posted = client.post(closed, data={"csrf_token": token, "code": site.codes[0]})
+    assert posted.status_code == 409
+    assert (count(site, BoothSession), count(site, RateEvent)) == (sessions, events)
+    for missing in (f"/booth/{site.election_id}/no-such-round/",
+                    f"/booth/no-such/{site.round_id}/"):
+        response = client.post(missing + f"?lang={lang}",
+                               data={"csrf_token": token, "code": site.codes[0]})
+        assert response.status_code == 404
+        assert client.get(missing).status_code == 404
+    assert (count(site, BoothSession), count(site, RateEvent)) == (sessions, events)
+
+
+# --- 2. ballot refusals ------------------------------------------------------------------
+
+
+def test_too_many_for_marks_are_refused_and_do_not_advance(client: FlaskClient,
+                                                           site: Site) -> None:
+    assert location(sign_in(client, site, site.codes[1])) == "/booth/ballot"
+    response = mark(client, {0: "for", 1: "for"})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "您对2个项目投了赞成票，最多只能选1个。请把部分选择改为反对或弃权。" in page
+    assert 'id="ballot-form"' in page  # the ballot again, to correct
+    # Nothing was kept: review and encrypt send the deputy back to the ballot.
+    assert location(client.get("/booth/review")) == "/booth/ballot"
+    token = csrf_from(response)
+    assert location(client.post("/booth/encrypt", data={"csrf_token": token})) == \
+        "/booth/ballot"
+    assert location(client.get("/booth/fingerprint")) == "/booth/ballot"
+    english = client.post("/booth/ballot?lang=en",
+                          data={"csrf_token": token, "row-0": "for", "row-1": "for"})
+    assert english.status_code == 400
+    assert "You marked 2 projects 赞成 (for); at most 1 may be chosen." in text_of(english)
+    cancel = client.post("/booth/cancel", data={"csrf_token": token})
+    assert location(cancel).startswith("/booth/?notice=")
+
+
+def test_an_unknown_mark_counts_as_abstain(client: FlaskClient, site: Site) -> None:
+    assert location(sign_in(client, site, site.codes[1])) == "/booth/ballot"
+    assert location(mark(client, {0: "bogus", 1: "for"})) == "/booth/review"
+    review = client.get("/booth/review?lang=en")
+    rows = re.findall(r'<tr class="mark-(\w+)"><td><span class="code">(\w+)</span>',
+                      review.get_data(as_text=True))
+    assert rows == [("abstain", "P02"), ("for", "P03")]
+    # The ballot page shows what is kept: row 0 abstain, row 1 for.
+    ballot = client.get("/booth/ballot").get_data(as_text=True)
+    checked = re.findall(r'name="(row-\d)" value="(\w+)"\s*checked', ballot)
+    assert checked == [("row-0", "abstain"), ("row-1", "for")]
+    sessions = count(site, BoothSession)
+    cancel = client.post("/booth/cancel", data={"csrf_token": csrf_from(review)})
+    assert location(cancel).startswith("/booth/?notice=")
+    assert count(site, BoothSession) == sessions - 1
+    assert location(client.get("/booth/ballot")).startswith("/booth/?notice=")
+
+
+@pytest.mark.parametrize("path", ["/booth/cast", "/booth/challenge", "/booth/encrypt",
+                                  "/booth/ballot", "/booth/cancel"])
+def test_booth_steps_without_a_session_go_back_to_the_booth(client: FlaskClient, site: Site,
+                                                            path: str) -> None:
+    token = csrf(client, "/verify")
+    entries, sessions = count(site, BoardEntry), count(site, BoothSession)
+    response = client.post(path, data={"csrf_token": token, "row-0": "for"})
+    assert urlsplit(location(response)).path == "/booth/"
+    # A made-up token is no better than none.
+    client.set_cookie("booth", "made-up-token", path="/booth")
+    response = client.post(path, data={"csrf_token": token, "row-0": "for"})
+    assert urlsplit(location(response)).path == "/booth/"
+    assert (count(site, BoardEntry), count(site, BoothSession)) == (entries, sessions)
+
+
+@pytest.mark.parametrize("path", ["/booth/ballot", "/booth/review", "/booth/fingerprint",
+                                  "/booth/challenged/1"])
+def test_booth_pages_without_a_session_go_back_to_the_booth(client: FlaskClient,
+                                                            path: str) -> None:
+    response = client.get(path)
+    target = location(response)
+    assert urlsplit(target).path == "/booth/"
+    notice = client.get(target)
+    assert "请输入投票码开始投票。" in text_of(notice)
+
+
+# --- 3. a whole vote ---------------------------------------------------------------------
+
+
+def test_a_whole_vote_with_a_challenge(client: FlaskClient, site: Site) -> None:
+    code = site.code()
+    used = used_credentials(site)
+    fingerprint, token = prepare(client, site, code, {0: "for", 1: "against"})
+    assert len(fingerprint.replace(" ", "")) == 16
+    response = client.post("/booth/challenge", data={"csrf_token": token})
+    target = location(response)
+    index = int(target.rsplit("/", 1)[1])
+    challenged = client.get(target)
+    assert challenged.status_code == 200
+    page = text_of(challenged)
+    assert fingerprint in page
+    assert opened_marks(page) == [("P02", "赞成"), ("P03", "反对")]
+    spoiled_path = f"/spoiled/{site.election_id}/{site.round_id}/{index}"
+    assert f"http://localhost{spoiled_path}" in page
+    with site.session() as s:
+        entry = s.scalar(select(BoardEntry).where(BoardEntry.index == index,
+                                                  BoardEntry.round_pk == _round_pk(site)))
+        assert entry is not None
+        assert entry.type == "spoiled"
+    board = client.get(f"/board/{site.election_id}/{site.round_id}?page=999")
+    assert f'href="{spoiled_path}"' in board.get_data(as_text=True)
+    public = client.get(spoiled_path)
+    assert public.status_code == 200
+    assert fingerprint in text_of(public)
+    assert opened_marks(text_of(public)) == [("P02", "赞成"), ("P03", "反对")]
+    english = client.get(spoiled_path + "?lang=en")
+    assert opened_marks(text_of(english)) == [("P02", "赞成 For"), ("P03", "反对 Against")]
+    assert client.get(spoiled_path + "?lang=zh_CN").status_code == 200  # back to Chinese
+
+    # The same code votes again, differently, and casts.
+    assert client.get("/booth/ballot").status_code == 200
+    assert location(mark(client, {0: "against", 1: "for"})) == "/booth/review"
+    review = text_of(client.get("/booth/review"))
+    assert re.findall(r'<tr class="mark-(\w+)">', review) == ["against", "for"]
+    second, token = encrypt(client)
+    assert second != fingerprint
+    cast = client.post("/booth/cast", data={"csrf_token": token})
+    target = location(cast)
+    assert target.startswith("/booth/receipt?r=")
+    text = parse_qs(urlsplit(target).query)["r"][0]
+    receipt_page = client.get(target)
+    assert receipt_page.status_code == 200
+    assert "已投出" in text_of(receipt_page)
+    link = re.search(r'href="([^"]+)" id="verify-link"', receipt_page.get_data(as_text=True))
+    assert link
+    verify_link = html.unescape(link.group(1))
+    assert urlsplit(verify_link).path == "/verify"
+    doc = receipts.decode(text)
+    assert set(doc) == {"receipt", "signature"}
+    assert doc["receipt"]["index"] > index
+
+    verified = client.get(f"/verify?receipt={text}")
+    assert verified.status_code == 200
+    assert f"您的选票在公告板第{doc['receipt']['index']}条，未被改动。" in text_of(verified)
+    assert re.search(r'id="board-fingerprint">([^<]+)<', verified.get_data(as_text=True)
+                     ).group(1) == second  # type: ignore[union-attr]
+    english = client.get(urlsplit(verify_link).path + "?" + urlsplit(verify_link).query
+                         + "&lang=en")
+    assert "unchanged" in text_of(english)
+    assert used_credentials(site) == used + 1
+
+
+def test_one_code_on_two_tablets_casts_once(client: FlaskClient, app: Flask,
+                                             site: Site) -> None:
+    code = site.code()
+    other = _client(app)
+    _, first = prepare(client, site, code, {0: "for"})
+    _, second = prepare(other, site, code, {1: "for"})  # not yet spent: both may start
+    used, entries = used_credentials(site), count(site, BoardEntry)
+    assert location(client.post("/booth/cast", data={"csrf_token": first})
+                    ).startswith("/booth/receipt?r=")
+    refused = other.post("/booth/cast", data={"csrf_token": second})
+    assert refused.status_code == 400
+    page = text_of(refused)
+    assert "您的选票没有投出" in page
+    assert "this credential has already cast a ballot" in page
+    assert (used_credentials(site), count(site, BoardEntry)) == (used + 1, entries + 1)
+    cancel = other.post("/booth/cancel", data={"csrf_token": second})
+    assert urlsplit(location(cancel)).path == "/booth/"
+
+
+def used_credentials(site: Site) -> int:
+    with site.session() as s:
+        return s.scalar(select(func.count()).select_from(Credential).where(
+            Credential.status == CredentialStatus.used)) or 0
+
+
+def _round_pk(site: Site) -> int:
+    with site.session() as s:
+        return rounds.get_round(s, site.election_id, site.round_id).id
+
+
+def _altered_signature(doc: dict[str, Any]) -> dict[str, Any]:
+    signature = doc["signature"]
+    changed = ("0" if signature[10] != "0" else "1")
+    return {"receipt": doc["receipt"], "signature": signature[:10] + changed + signature[11:]}
+
+
+def test_a_receipt_with_an_altered_signature_fails(client: FlaskClient,
+                                                   receipt: dict[str, Any]) -> None:
+    altered = receipts.encode(_altered_signature(receipt["doc"]))
+    response = client.get(f"/verify?receipt={altered}")
+    assert response.status_code == 400
+    failure = verify_failure(response)
+    assert "此回执核验未通过。" in failure
+    assert "signature does not verify" in failure
+    assert 'id="board-fingerprint"' not in response.get_data(as_text=True)
+    english = client.get(f"/verify?receipt={altered}&lang=en")
+    assert english.status_code == 400
+    assert "This receipt does not check." in verify_failure(english)
+
+
+def test_a_receipt_naming_another_index_fails(client: FlaskClient,
+                                              receipt: dict[str, Any]) -> None:
+    doc = json.loads(json.dumps(receipt["doc"]))
+    doc["receipt"]["index"] += 1
+    response = client.get(f"/verify?receipt={receipts.encode(doc)}")
+    assert response.status_code == 400
+    assert "signature does not verify" in verify_failure(response)
+
+
+def test_a_pasted_receipt_verifies(client: FlaskClient, receipt: dict[str, Any]) -> None:
+    token = csrf(client, "/verify")
+    pasted = json.dumps(receipt["doc"], indent=2, ensure_ascii=False)
+    response = client.post("/verify", data={"csrf_token": token, "receipt": pasted})
+    assert response.status_code == 200
+    assert "未被改动" in text_of(response)
+    assert receipt["fingerprint"] in text_of(response)
+    link = f"http://localhost/verify?receipt={receipt['text']}"
+    response = client.post("/verify", data={"csrf_token": token, "receipt": f"  {link}\n"})
+    assert response.status_code == 200
+    assert "未被改动" in text_of(response)
+
+
+@pytest.mark.parametrize(("pasted", "reason"), [
+    ("hello, this is not a receipt", ""),
+    ("", "paste a receipt"),
+    ("{\"receipt\": 1}", "exactly two parts"),
+    ("[1, 2, 3]", ""),
+    ("{\"receipt\": [1, 2, 3]}", "exactly two parts"),
+    ("{not json", "malformed JSON"),
+    ("x" * 2001, "longer than any receipt"),
+    ("{\"receipt\": {\"election_id\": \"no-such\", \"round_id\": \"r\"}, \"signature\": \"00\"}",
+     "no such election or round"),
+    ("{\"receipt\": {}, \"signature\": 1.5}", "no floats"),
+])
+def test_pasted_garbage_is_refused_with_a_message(client: FlaskClient, pasted: str,
+                                                  reason: str) -> None:
+    token = csrf(client, "/verify")
+    response = client.post("/verify", data={"csrf_token": token, "receipt": pasted})
+    assert response.status_code == 400
+    failure = verify_failure(response)
+    assert "此回执核验未通过。" in failure
+    message = re.findall(r"<p>(.*?)</p>", failure, re.S)
+    assert message
+    assert message[-1].strip()
+    if reason == "no floats":
+        assert "float" in message[-1].lower()
+    else:
+        assert reason in message[-1]
+
+
+def _png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _upload(client: FlaskClient, data: bytes, name: str = "qr.png") -> TestResponse:
+    token = csrf(client, "/verify")
+    return client.post("/verify", data={"csrf_token": token, "receipt": "",
+                                        "qr": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_an_uploaded_qr_image_of_the_link_verifies(client: FlaskClient,
+                                                   receipt: dict[str, Any]) -> None:
+    link = f"http://localhost/verify?receipt={receipt['text']}"
+    response = _upload(client, _png(qrcode.make(link).get_image()))
+    assert response.status_code == 200
+    assert "未被改动" in text_of(response)
+    assert receipt["fingerprint"] in text_of(response)
+    # A photo is rarely a clean PNG: a JPEG of the code on a larger grey page works too.
+    code = qrcode.make(link).get_image().convert("RGB")
+    page = Image.new("RGB", (code.width + 300, code.height + 200), (230, 230, 230))
+    page.paste(code, (120, 140))
+    buffer = io.BytesIO()
+    page.save(buffer, format="JPEG", quality=85)
+    assert _upload(client, buffer.getvalue(), "photo.jpg").status_code == 200
+
+
+def test_an_upload_over_the_size_limit_is_refused(client: FlaskClient) -> None:
+    token = csrf(client, "/verify")
+    boundary = "piaojue-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"qr\"; "
+            f"filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + \
+        b"\x89PNG" + b"\0" * (9 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    # Sent as bytes: Werkzeug's test client would spool a dict upload this size to a
+    # temporary file it never closes.
+    response = client.post("/verify", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "上传的文件太大。" in text_of(response)
+
+
+def test_an_uploaded_qr_of_an_altered_receipt_fails(client: FlaskClient,
+                                                    receipt: dict[str, Any]) -> None:
+    altered = receipts.encode(_altered_signature(receipt["doc"]))
+    response = _upload(client, _png(qrcode.make(
+        f"http://localhost/verify?receipt={altered}").get_image()))
+    assert response.status_code == 400
+    assert "signature does not verify" in verify_failure(response)
+
+
+def test_an_upload_that_is_not_an_image_is_refused(client: FlaskClient) -> None:
+    response = _upload(client, b"%PDF-1.4 this is not an image at all", "receipt.png")
+    assert response.status_code == 400
+    assert "not a readable image" in verify_failure(response)
+
+
+def test_an_image_without_a_qr_code_is_refused(client: FlaskClient) -> None:
+    response = _upload(client, _png(Image.new("RGB", (300, 200), "white")))
+    assert response.status_code == 400
+    assert "no QR code" in verify_failure(response)
+
+
+def test_an_upload_declaring_too_many_pixels_is_refused(client: FlaskClient) -> None:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", 20000, 10000, 1, 0, 0, 0, 0)  # 1-bit grey
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b""))
+           + chunk(b"IEND", b""))
+    response = _upload(client, png)
+    assert response.status_code == 400
+
+
+# --- 4. public pages ---------------------------------------------------------------------
+
+
+def test_the_board_paginates(client: FlaskClient, site: Site) -> None:
+    with make_sessionmaker(site.engine).begin() as s:
+        round_ = rounds.get_round(s, site.election_id, site.round_id)
+        have = s.scalar(select(func.count()).select_from(BoardEntry).where(
+            BoardEntry.round_pk == round_.id)) or 0
+        for _ in range(max(0, 55 - have)):
+            prepared = encrypt_marks(round_, [[0, 1], [0, 0]])
+            opened = prepared.opening.to_json()
+            casting.spoil(s, round_, prepared.ballot, opened["plaintext"], opened["nonces"])
+        total = s.scalar(select(func.count()).select_from(BoardEntry).where(
+            BoardEntry.round_pk == round_.id)) or 0
+    assert total > 50
+    base = f"/board/{site.election_id}/{site.round_id}"
+
+    def indices(response: TestResponse) -> list[int]:
+        assert response.status_code == 200
+        return [int(i) for i in re.findall(r'<tr id="entry-(\d+)">',
+                                           response.get_data(as_text=True))]
+
+    first = client.get(base)
+    assert indices(first) == list(range(1, 51))
+    assert 'href="?page=2"' in first.get_data(as_text=True)
+    assert indices(client.get(base + "?page=2")) == list(range(51, total + 1))
+    assert indices(client.get(base + "?page=999")) == list(range(51, total + 1))
+    for odd in ("abc", "0", "-1", "", "1.5"):
+        assert indices(client.get(base + f"?page={odd}")) == list(range(1, 51)), odd
+    assert f"<strong>{total}</strong>" in first.get_data(as_text=True)
+
+
+def test_the_board_survives_a_unicode_digit_page(client: FlaskClient, site: Site) -> None:
+    response = client.get(f"/board/{site.election_id}/{site.counted_round_id}?page=²")
+    assert response.status_code == 200
+
+
+def test_the_record_downloads_only_once_published(client: FlaskClient, site: Site) -> None:
+    missing = client.get(f"/record/{site.election_id}/{site.round_id}.zip")
+    assert missing.status_code == 404
+    response = client.get(f"/record/{site.election_id}/{site.counted_round_id}.zip")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert f"{site.election_id}-{site.counted_round_id}-record.zip" in \
+        response.headers["Content-Disposition"]
+    report = verify_record(response.data)
+    assert (report.election_id, report.round_id) == (site.election_id, site.counted_round_id)
+    assert report.cast == CONFIG.voters
+    assert report.spoiled == CONFIG.spoil
+    board = client.get(f"/board/{site.election_id}/{site.counted_round_id}")
+    assert f'href="/record/{site.election_id}/{site.counted_round_id}.zip"' in \
+        board.get_data(as_text=True)
+    assert "/record/" not in client.get(f"/board/{site.election_id}/{site.round_id}"
+                                        ).get_data(as_text=True)
+
+
+def test_the_results_page_shows_the_stored_result(client: FlaskClient, site: Site) -> None:
+    with site.session() as s:
+        result = rounds.get_round(s, site.election_id, site.counted_round_id).result
+    assert result
+    response = client.get(f"/results/{site.election_id}/{site.counted_round_id}")
+    assert response.status_code == 200
+    page = text_of(response)
+    shown = re.findall(r'<tr class="status-(\w+)"><td><span class="code">(\w+)</span>[^<]*</td>'
+                       r"<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page)
+    assert shown == [(row["status"], row["id"], str(row["for"]), str(row["against"]),
+                      str(row["abstain"])) for row in result["rows"]]
+    rec = result["reconciliation"]
+    line = re.search(r'class="reconciliation">(.*?)</p>', page, re.S)
+    assert line
+    assert [int(n) for n in re.findall(r"\d+", line.group(1))] == \
+        [rec["enrolled"], rec["present"], rec["issued"], rec["cast"]]
+    assert "P02" in page
+    assert "P03" in page
+    assert "<svg" in page
+    pending = client.get(f"/results/{site.election_id}/{site.round_id}")
+    assert pending.status_code == 200
+    assert 'id="results-table"' not in pending.get_data(as_text=True)
+
+
+def test_turnout_shows_cast_of_issued(client: FlaskClient, site: Site) -> None:
+    for round_id in (site.round_id, site.counted_round_id):
+        response = client.get(f"/turnout/{site.election_id}/{round_id}")
+        assert response.status_code == 200
+        with site.session() as s:
+            round_ = rounds.get_round(s, site.election_id, round_id)
+            issued = s.scalar(select(func.count()).select_from(Credential).where(
+                Credential.round_pk == round_.id,
+                Credential.status != CredentialStatus.voided))
+            cast = s.scalar(select(func.count()).select_from(Credential).where(
+                Credential.round_pk == round_.id, Credential.status == CredentialStatus.used))
+        shown = re.search(r'id="turnout"><span class="big-number">(\d+)</span> / (\d+)<',
+                          response.get_data(as_text=True))
+        assert shown
+        assert (int(shown.group(1)), int(shown.group(2))) == (cast, issued)
+    assert (cast, issued) == (CONFIG.voters, CONFIG.present)
+
+
+def test_spoiled_pages_only_for_challenged_entries(client: FlaskClient, site: Site) -> None:
+    with site.session() as s:
+        round_ = rounds.get_round(s, site.election_id, site.counted_round_id)
+        kinds = dict(s.execute(select(BoardEntry.index, BoardEntry.type).where(
+            BoardEntry.round_pk == round_.id)).all())
+    base = f"/spoiled/{site.election_id}/{site.counted_round_id}"
+    spoiled = [i for i, kind in kinds.items() if kind == "spoiled"]
+    assert len(spoiled) == CONFIG.spoil
+    assert client.get(f"{base}/{spoiled[0]}").status_code == 200
+    for index, kind in kinds.items():
+        if kind != "spoiled":
+            assert client.get(f"{base}/{index}").status_code == 404, kind
+    assert client.get(f"{base}/{max(kinds) + 1}").status_code == 404
+    assert client.get(f"{base}/0").status_code == 404
+    assert client.get(f"{base}/-1").status_code == 404
+    assert client.get(f"{base}/abc").status_code == 404
+
+
+def test_a_huge_index_is_not_found(client: FlaskClient, site: Site) -> None:
+    """Beyond SQLite's 64-bit integers: a 404, not an overflow."""
+    for index in ("9223372036854775808", "99999999999999999999"):
+        response = client.get(f"/spoiled/{site.election_id}/{site.counted_round_id}/{index}")
+        assert response.status_code == 404
+    assert location(sign_in(client, site, site.codes[2])) == "/booth/ballot"
+    response = client.get("/booth/challenged/99999999999999999999")
+    assert response.status_code == 404
+    cancel = client.post("/booth/cancel", data={"csrf_token": csrf(client, "/verify")})
+    assert urlsplit(location(cancel)).path == "/booth/"
+
+
+@pytest.mark.parametrize("path", [
+    "/board/no-such-2026/selection-1", "/results/no-such-2026/selection-1",
+    "/turnout/no-such-2026/selection-1", "/record/no-such-2026/selection-1.zip",
+    "/spoiled/no-such-2026/selection-1/1", "/booth/no-such-2026/selection-1/",
+    "/board/web-2026/no-such-round", "/results/web-2026/no-such-round",
+    "/turnout/web-2026/no-such-round", "/no/such/page",
+])
+def test_unknown_elections_and_rounds_are_not_found(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "<h1>" in response.get_data(as_text=True)
+
+
+def test_a_mangled_receipt_link_goes_back_to_the_booth(client: FlaskClient) -> None:
+    for r in ("", "!!!", "bm90IGpzb24"):
+        assert urlsplit(location(client.get(f"/booth/receipt?r={r}"))).path == "/booth/"
+
+
+def test_an_oversized_receipt_link_is_not_a_server_error(client: FlaskClient) -> None:
+    doc = {"receipt": {"election_id": "<" * 1500, "round_id": "r", "index": 1,
+                       "entry_digest": "00" * 32, "board_hash": "00" * 32},
+           "signature": "00" * 64}
+    response = client.get("/booth/receipt", query_string={"r": json.dumps(doc)})
+    assert response.status_code in (302, 400)
+
+
+def test_the_language_switch(client: FlaskClient) -> None:
+    chinese = client.get("/")
+    assert '<html lang="zh-CN">' in chinese.get_data(as_text=True)
+    assert "核验回执" in text_of(chinese)
+    assert not [c for c in set_cookies(chinese) if c.startswith("lang=")]
+    english = client.get("/?lang=en")
+    cookie = [c for c in set_cookies(english) if c.startswith("lang=")]
+    assert len(cookie) == 1
+    assert cookie[0].startswith("lang=en;")
+    assert "HttpOnly" in cookie[0]
+    assert "SameSite=Lax" in cookie[0]
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    assert "Verify a receipt" in text_of(english)
+    kept = client.get("/verify")  # the cookie keeps English on the next page
+    assert "Verify a receipt" in text_of(kept)
+    assert "核验回执" not in text_of(kept)
+    unknown = client.get("/?lang=fr")  # an unknown language is not kept
+    assert unknown.status_code == 200
+    assert not [c for c in set_cookies(unknown) if c.startswith("lang=")]
+    back = client.get("/booth/?lang=zh_CN")
+    assert [c for c in set_cookies(back) if c.startswith("lang=zh_CN;")]
+    assert "投票终端" in text_of(back)
+
+
+def test_every_message_is_translated() -> None:
+    with (TRANSLATIONS / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    untranslated = [m.id for m in catalog if m.id and (
+        not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
+    assert untranslated == []
+    assert [m.id for m in catalog if m.id and m.fuzzy] == []
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert compiled.getvalue() == (TRANSLATIONS / "messages.mo").read_bytes(), \
+        "messages.mo is stale: run pybabel compile"
+
+
+def test_every_message_in_the_code_is_in_the_catalog() -> None:
+    with (TRANSLATIONS / "messages.po").open("rb") as f:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    missing = set()
+    for package in ("booth", "admin"):
+        for _, _, message, _, _ in extract_from_dir(str(ROOT / package), method_map):
+            msgid = message if isinstance(message, str) else message[0]
+            if msgid not in known:
+                missing.add(msgid)
+    assert sorted(missing) == []

@@ -1,0 +1,765 @@
+"""Security properties of the web layer, through Flask's test client.
+
+No staff page is left open, no form is accepted without its CSRF token and
+no refused form writes anything, every response carries the security headers
+and no page runs inline script, code entry and staff login are rate limited,
+and a deputy's code and marks never leave the sealed booth session: not in a
+cookie, a URL, a log line or a readable database column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import inspect
+import itertools
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from admin.app import create_app
+from admin.demo import DEMO_PASSWORD, DEMO_STAFF, open_booth_round
+from ballot.db import make_engine, make_sessionmaker
+from ballot.models import (
+    BoardEntry,
+    BoothSession,
+    Credential,
+    CredentialStatus,
+    RateEvent,
+    Receipt,
+    StaffUser,
+)
+from ballot.rehearsal import RehearsalConfig, rehearse
+from ballot.schema import upgrade
+from ballot.services import staff
+from booth import receipts
+from crypto.at_rest import AtRestKey
+from crypto.canonical import parse_json
+from crypto.credentials import generate_code, normalize_code
+from crypto.errors import CryptoError
+from crypto.receipts import RECEIPT_FIELDS
+
+CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, spoil=1,
+                         voided=0, trustees=3, threshold=2, scrypt_n=2**10, tie=True,
+                         election_id="websec-2026")
+AT_REST = AtRestKey("web security tests at-rest secret")
+SECRET = "web security tests flask secret"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_REFUSED = "表单已过期或重复提交。请返回、刷新页面后重试。"
+WRONG_ROLE = "您的账号没有访问此页面所需的角色。"
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_addresses = itertools.count(1)
+
+
+@dataclass
+class Site:
+    url: str
+    engine: Engine
+    election_id: str
+    round_id: str
+    counted_round_id: str
+    codes: list[str] = field(default_factory=list)
+
+    def code(self) -> str:
+        """A code no other test has used."""
+        return self.codes.pop()
+
+    def session(self) -> Session:
+        return make_sessionmaker(self.engine)()
+
+    @property
+    def sign_in_path(self) -> str:
+        return f"/booth/{self.election_id}/{self.round_id}/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("websec")
+    url = f"sqlite:///{tmp / 'websec.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    keys = tmp / "keys"
+    keys.mkdir()
+    outcome = rehearse(sessions, CONFIG, keys, at_rest=AT_REST)
+    opened = open_booth_round(sessions, CONFIG.election_id, outcome, codes=10)
+    yield Site(url, engine, CONFIG.election_id, opened.round_id, outcome.round_id,
+               list(opened.codes))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(site: Site) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": SECRET})
+    yield app
+    app.extensions["piaojue_engine"].dispose()
+
+
+def _client(app: Flask) -> FlaskClient:
+    """A test client on an address of its own: a tablet or a staff laptop of its own."""
+    client = app.test_client()
+    n = next(_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"10.2.{n // 250}.{n % 250 + 1}"
+    return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return _client(app)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def text_of(response: TestResponse) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf_from(response: TestResponse) -> str:
+    found = CSRF.search(response.get_data(as_text=True))
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def csrf(client: FlaskClient, path: str = "/verify") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, path
+    return csrf_from(page)
+
+
+def location(response: TestResponse) -> str:
+    assert response.status_code in (302, 303), response.status_code
+    parts = urlsplit(response.headers["Location"])
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def counts(site: Site) -> dict[str, int]:
+    """Rows of every table a form could write to, and the credentials spent."""
+    with site.session() as s:
+        found = {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                 for model in (BoardEntry, BoothSession, RateEvent, Receipt, StaffUser)}
+        found["used credentials"] = s.scalar(select(func.count()).select_from(Credential).where(
+            Credential.status == CredentialStatus.used)) or 0
+    return found
+
+
+def make_staff(site: Site, username: str, roles: list[str], password: str = DEMO_PASSWORD,
+               *, strip_roles: bool = False, active: bool = True) -> int:
+    with make_sessionmaker(site.engine).begin() as s:
+        user = staff.create_staff(s, username, password, roles, f"Staff {username}")
+        if strip_roles:  # an account whose roles were all withdrawn
+            s.execute(update(StaffUser).where(StaffUser.id == user.id).values(roles=""))
+        if not active:
+            s.execute(update(StaffUser).where(StaffUser.id == user.id).values(active=False))
+        return user.id
+
+
+def log_in_as(client: FlaskClient, user_id: int) -> None:
+    with client.session_transaction() as session:
+        session["staff_id"] = user_id
+
+
+def staff_id_of(client: FlaskClient) -> Any:
+    with client.session_transaction() as session:
+        return session.get("staff_id")
+
+
+def log_in(client: FlaskClient, username: str, password: str, query: str = "") -> TestResponse:
+    token = csrf(client, "/admin/login")
+    return client.post("/admin/login" + query, data={"csrf_token": token, "username": username,
+                                                     "password": password})
+
+
+def sign_in(client: FlaskClient, site: Site, code: str) -> TestResponse:
+    token = csrf(client, site.sign_in_path)
+    return client.post(site.sign_in_path, data={"csrf_token": token, "code": code})
+
+
+def prepare(client: FlaskClient, site: Site, code: str, marks: dict[int, str]) -> str:
+    """Sign in, mark, review, encrypt; return the fingerprint page's CSRF token."""
+    assert location(sign_in(client, site, code)) == "/booth/ballot"
+    token = csrf(client, "/booth/ballot")
+    data = {"csrf_token": token, **{f"row-{r}": v for r, v in marks.items()}}
+    assert location(client.post("/booth/ballot", data=data)) == "/booth/review"
+    token = csrf(client, "/booth/review")
+    assert location(client.post("/booth/encrypt", data={"csrf_token": token})) == \
+        "/booth/fingerprint"
+    return csrf(client, "/booth/fingerprint")
+
+
+def shown_fingerprint(client: FlaskClient) -> str:
+    page = client.get("/booth/fingerprint")
+    assert page.status_code == 200
+    found = re.search(r'id="fingerprint">([^<]+)<', page.get_data(as_text=True))
+    assert found
+    return found.group(1)
+
+
+def admin_rules(app: Flask) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")]
+
+
+def declared_roles(app: Flask, endpoint: str) -> tuple[str, ...] | None:
+    view: Callable[..., Any] = app.view_functions[endpoint]
+    roles = getattr(view, "piaojue_roles", None)
+    if roles is None:
+        roles = getattr(inspect.unwrap(view), "piaojue_roles", None)
+    return roles
+
+
+def url_of(app: Flask, rule: Rule, site: Site) -> str:
+    known = {"election_id": site.election_id, "round_id": site.round_id, "index": "1"}
+    values = {name: known.get(name, "1") for name in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def protected_requests(app: Flask, site: Site) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(method, url, roles) for every staff-only admin route and method."""
+    found = []
+    for rule in admin_rules(app):
+        roles = declared_roles(app, rule.endpoint)
+        if not roles:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, url_of(app, rule, site), roles))
+    assert found, "no staff-only route found"
+    return found
+
+
+def send(client: FlaskClient, method: str, url: str, token: str | None) -> TestResponse:
+    data = {"csrf_token": token} if token else {}
+    return client.open(url, method=method, data=data if method != "GET" else None)
+
+
+# --- 1. every staff page needs a role ----------------------------------------------------
+
+
+def test_every_admin_route_declares_its_roles(app: Flask) -> None:
+    public = []
+    for rule in admin_rules(app):
+        roles = declared_roles(app, rule.endpoint)
+        assert roles is not None, f"{rule.endpoint} declares no roles"
+        if roles == ():
+            public.append(rule.endpoint)
+        else:
+            assert set(roles) <= set(staff.ROLES), rule.endpoint
+    assert public == ["admin.login"], "only the login page is open to anyone"
+    assert len(admin_rules(app)) > len(public)
+
+
+def test_staff_pages_send_strangers_to_the_login(client: FlaskClient, app: Flask,
+                                                 site: Site) -> None:
+    token = csrf(client, "/admin/login")
+    before = counts(site)
+    for method, url, _ in protected_requests(app, site):
+        response = send(client, method, url, token)
+        target = location(response)
+        assert urlsplit(target).path == "/admin/login", (method, url)
+        assert parse_qs(urlsplit(target).query)["next"] == [urlsplit(url).path]
+    assert counts(site) == before
+
+
+def test_staff_pages_refuse_the_wrong_role(app: Flask, site: Site) -> None:
+    users = {role: make_staff(site, f"only-{role}", [role]) for role in staff.ROLES}
+    roleless = make_staff(site, "roles-withdrawn", ["department"], strip_roles=True)
+    inactive = make_staff(site, "left-the-office", ["presidium"], active=False)
+    checked = 0
+    for method, url, roles in protected_requests(app, site):
+        outsiders = [users[r] for r in staff.ROLES if r not in roles] + [roleless]
+        for user_id in outsiders:
+            client = _client(app)
+            log_in_as(client, user_id)
+            before = counts(site)
+            response = send(client, method, url, csrf(client))
+            assert response.status_code == 403, (method, url, user_id)
+            assert WRONG_ROLE in text_of(response)
+            assert counts(site) == before
+            checked += 1
+        client = _client(app)
+        log_in_as(client, inactive)
+        target = location(send(client, method, url, csrf(client)))
+        assert urlsplit(target).path == "/admin/login"
+        if method == "GET":  # the right role gets past the gate (the page may then refuse
+            for role in roles:  # for its own reasons, such as the round's state)
+                client = _client(app)
+                log_in_as(client, users[role])
+                response = send(client, method, url, None)
+                assert response.status_code not in (302, 403), (url, role)
+                assert response.status_code < 500, (url, role)
+    assert checked
+
+
+# --- 2. CSRF -----------------------------------------------------------------------------
+
+
+def test_no_form_is_accepted_without_its_csrf_token(client: FlaskClient, app: Flask,
+                                                    site: Site) -> None:
+    code = site.code()
+    prepare(client, site, code, {0: "for", 1: "against"})  # a ballot ready to cast
+    fingerprint = shown_fingerprint(client)
+    log_in_as(client, make_staff(site, "csrf-target", ["presidium"]))
+    fields = {"code": code, "row-0": "for", "row-1": "against",
+              "username": DEMO_STAFF[0][0], "password": DEMO_PASSWORD, "receipt": "x"}
+    rules = [rule for rule in app.url_map.iter_rules()
+             if set(rule.methods or ()) & set(UNSAFE_METHODS)]
+    assert {rule.endpoint for rule in rules} >= {"booth.sign_in", "booth.ballot", "booth.cast",
+                                                 "booth.challenge", "booth.encrypt",
+                                                 "booth.cancel", "admin.login",
+                                                 "admin.logout", "public.verify"}
+    for rule in rules:
+        url = url_of(app, rule, site)
+        for method in sorted(set(rule.methods or ()) & set(UNSAFE_METHODS)):
+            for token in (None, "not-a-token", ""):
+                data = dict(fields) if token is None else {**fields, "csrf_token": token}
+                before = counts(site)
+                response = client.open(url, method=method, data=data)
+                assert response.status_code == 400, (method, url, token)
+                assert CSRF_REFUSED in text_of(response), (method, url)
+                assert counts(site) == before, (method, url)
+    # Nothing moved: the same ballot still waits, the staff member is still logged in.
+    assert shown_fingerprint(client) == fingerprint
+    assert client.get("/admin/").status_code == 200
+    cancel = client.post("/booth/cancel", data={"csrf_token": csrf(client)})
+    assert urlsplit(location(cancel)).path == "/booth/"
+
+
+def test_a_token_from_another_session_is_refused(app: Flask, site: Site) -> None:
+    other, victim = _client(app), _client(app)
+    stolen = csrf(other, site.sign_in_path)
+    csrf(victim, site.sign_in_path)
+    before = counts(site)
+    response = victim.post(site.sign_in_path, data={"csrf_token": stolen,
+                                                    "code": generate_code()})
+    assert response.status_code == 400
+    assert CSRF_REFUSED in text_of(response)
+    assert counts(site) == before
+
+
+# --- 3. headers and pages ----------------------------------------------------------------
+
+
+def csp_directives(header: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    return directives
+
+
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+INLINE_STYLE = re.compile(r"<style\b|<[a-z][^>]*\sstyle\s*=", re.I)
+
+
+def check_response(path: str, response: TestResponse) -> None:
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy")
+    assert csp, path
+    directives = csp_directives(csp)
+    scripts = directives.get("script-src", directives.get("default-src"))
+    assert scripts == ["'self'"], (path, csp)
+    for directive in ("script-src", "style-src", "default-src"):
+        assert "'unsafe-inline'" not in directives.get(directive, []), (path, directive)
+        assert "'unsafe-eval'" not in directives.get(directive, []), (path, directive)
+    assert directives.get("object-src") == ["'none'"], path
+    assert directives.get("frame-ancestors") == ["'none'"], path
+    assert directives.get("base-uri") == ["'none'"], path
+    assert headers.get("X-Content-Type-Options") == "nosniff", path
+    assert headers.get("X-Frame-Options") == "DENY", path
+    assert headers.get("Referrer-Policy") == "no-referrer", path
+    if urlsplit(path).path.startswith(("/booth/", "/admin/")) and \
+            response.status_code not in (404, 405):  # no route matched: no blueprint
+        assert "no-store" in headers.get("Cache-Control", ""), path
+    if response.mimetype == "text/html" and response.status_code != 302:
+        page = response.get_data(as_text=True)
+        assert not INLINE_SCRIPT.search(page), path
+        assert not INLINE_HANDLER.search(page), path
+        assert not INLINE_STYLE.search(page), path  # blocked by style-src 'self'
+        assert "javascript:" not in page.lower(), path
+
+
+def test_every_response_carries_the_security_headers(client: FlaskClient, app: Flask,
+                                                     site: Site) -> None:
+    seen: list[tuple[str, TestResponse]] = []
+
+    def get(path: str) -> TestResponse:
+        response = client.get(path)
+        seen.append((path, response))
+        return response
+
+    def post(path: str, data: dict[str, str]) -> TestResponse:
+        response = client.post(path, data=data)
+        seen.append((path, response))
+        return response
+
+    with site.session() as s:
+        spoiled = s.scalar(select(BoardEntry.index).where(BoardEntry.type == "spoiled"))
+    e, counted, open_ = site.election_id, site.counted_round_id, site.round_id
+    for path in ("/", "/booth/", "/verify", f"/board/{e}/{counted}", f"/board/{e}/{open_}",
+                 f"/results/{e}/{counted}", f"/results/{e}/{open_}", f"/turnout/{e}/{open_}",
+                 f"/spoiled/{e}/{counted}/{spoiled}", f"/record/{e}/{counted}.zip",
+                 f"/record/{e}/{open_}.zip", "/admin/login", "/admin/", "/no/such/page",
+                 "/booth/no-such-page", f"/booth/{e}/{counted}/", f"/booth/{e}/nope/",
+                 "/booth/cast", "/booth/ballot", "/static/piaojue.js", "/static/piaojue.css",
+                 "/?lang=en", "/booth/receipt?r=garbage"):
+        get(path)
+    # The whole booth, a challenge included, then the receipt and its check.
+    token = csrf(client, site.sign_in_path)
+    post(site.sign_in_path, {"csrf_token": token, "code": "too short"})
+    post(site.sign_in_path, {"csrf_token": token, "code": site.code()})
+    get("/booth/ballot")
+    post("/booth/ballot", {"csrf_token": token, "row-0": "for", "row-1": "for"})
+    post("/booth/ballot", {"csrf_token": token, "row-0": "for"})
+    get("/booth/review")
+    post("/booth/encrypt", {"csrf_token": token})
+    get("/booth/fingerprint")
+    challenged = post("/booth/challenge", {"csrf_token": token})
+    get(location(challenged))
+    post("/booth/ballot", {"csrf_token": token, "row-1": "against"})
+    post("/booth/encrypt", {"csrf_token": token})
+    receipt = location(post("/booth/cast", {"csrf_token": token}))
+    get(receipt)
+    text = parse_qs(urlsplit(receipt).query)["r"][0]
+    get(f"/verify?receipt={text}")
+    post("/verify", {"csrf_token": token, "receipt": "not a receipt"})
+    post("/verify", {"receipt": text})  # no CSRF token
+    # Staff pages, with and without the right role.
+    post("/admin/login", {"csrf_token": token, "username": "nobody", "password": "wrong-wrong"})
+    log_in_as(client, make_staff(site, "headers-check", ["clerk"]))
+    get("/admin/")
+    log_in_as(client, make_staff(site, "headers-none", ["clerk"], strip_roles=True))
+    get("/admin/")
+
+    statuses = {response.status_code for _, response in seen}
+    assert statuses >= {200, 302, 400, 403, 404, 405, 409}
+    assert len(seen) > 40
+    for path, response in seen:
+        check_response(path, response)
+        response.close()
+
+
+# --- 4. rate limits ----------------------------------------------------------------------
+
+CODE_LIMIT = "本终端尝试投票码次数过多，请五分钟后再试，或请工作人员协助。"
+LOGIN_LIMIT = "登录失败次数过多，请十五分钟后再试。"
+LOGIN_WRONG = "用户名或密码错误。"
+
+
+def _five_wrong_codes(client: FlaskClient, site: Site) -> str:
+    token = csrf(client, site.sign_in_path)
+    for wrong in ("ABCD", "U" * 20, generate_code(), generate_code(), generate_code()):
+        response = client.post(site.sign_in_path, data={"csrf_token": token, "code": wrong})
+        assert response.status_code == 400
+    return token
+
+
+def test_five_wrong_codes_lock_the_tablet(app: Flask, client: FlaskClient, site: Site) -> None:
+    token = _five_wrong_codes(client, site)
+    valid = site.codes[0]
+    before = counts(site)
+    response = client.post(site.sign_in_path, data={"csrf_token": token, "code": valid})
+    assert response.status_code == 429
+    assert CODE_LIMIT in text_of(response)
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("booth=")]
+    assert counts(site) == before  # not even the refusal is stored again
+    english = client.post(site.sign_in_path + "?lang=en", data={"csrf_token": token,
+                                                                "code": valid})
+    assert english.status_code == 429
+    assert "Too many codes were tried on this tablet." in text_of(english)
+    # Another tablet is not locked, and the code itself is not burnt.
+    other = _client(app)
+    assert location(sign_in(other, site, valid)) == "/booth/ballot"
+    cancel = other.post("/booth/cancel", data={"csrf_token": csrf(other)})
+    assert urlsplit(location(cancel)).path == "/booth/"
+
+
+def test_a_chosen_tablet_cookie_does_not_reset_the_limit(client: FlaskClient,
+                                                         site: Site) -> None:
+    """The limit is the tablet's address: a cookie the client picks must not reset it."""
+    token = _five_wrong_codes(client, site)
+    for n in range(3):
+        client.set_cookie("tablet", f"fresh-tablet-{n}")
+        response = client.post(site.sign_in_path, data={"csrf_token": token,
+                                                        "code": generate_code()})
+        assert response.status_code == 429
+
+
+def test_five_wrong_passwords_lock_the_login(app: Flask, client: FlaskClient,
+                                             site: Site) -> None:
+    password = "correct horse battery staple"
+    user_id = make_staff(site, "gatekeeper", ["presidium"], password)
+    for n in range(5):
+        response = log_in(client, "gatekeeper", f"wrong password {n}")
+        assert response.status_code == 400
+        assert LOGIN_WRONG in text_of(response)
+    before = counts(site)
+    response = log_in(client, "gatekeeper", password)
+    assert response.status_code == 429
+    assert LOGIN_LIMIT in text_of(response)
+    assert staff_id_of(client) is None
+    assert urlsplit(location(client.get("/admin/"))).path == "/admin/login"
+    assert counts(site) == before
+    # From another address the right password still works, and sets a session.
+    other = _client(app)
+    response = log_in(other, "gatekeeper", password)
+    assert location(response) == "/admin/"
+    assert staff_id_of(other) == user_id
+    dashboard = other.get("/admin/")
+    assert dashboard.status_code == 200
+    assert "Staff gatekeeper" in text_of(dashboard)
+
+
+def test_a_right_login_before_the_limit_works(client: FlaskClient, site: Site) -> None:
+    password = "another long password"
+    user_id = make_staff(site, "almost-locked", ["clerk"], password)
+    unknown = log_in(client, "no-such-user", password)
+    assert unknown.status_code == 400
+    assert LOGIN_WRONG in text_of(unknown)  # the same words as a wrong password
+    for n in range(4):
+        assert log_in(client, "almost-locked", f"wrong {n}").status_code == 400
+    assert staff_id_of(client) is None
+    response = log_in(client, "almost-locked", password, "?next=/admin/")
+    assert location(response) == "/admin/"
+    assert staff_id_of(client) == user_id
+    assert client.get("/admin/").status_code == 200
+    logout = client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    assert location(logout) == "/"
+    assert staff_id_of(client) is None
+    assert urlsplit(location(client.get("/admin/"))).path == "/admin/login"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/admin", "https://evil.example/admin",
+                                    "/verify", "javascript:alert(1)"])
+def test_login_never_redirects_off_the_staff_pages(client: FlaskClient, site: Site,
+                                                   target: str) -> None:
+    username = "redirect-" + hashlib.sha256(target.encode()).hexdigest()[:12]
+    make_staff(site, username, ["clerk"], "redirect password")
+    response = log_in(client, username, "redirect password", f"?next={target}")
+    assert location(response) == "/admin/"
+    assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+
+
+# --- 5. the code and the marks stay sealed -----------------------------------------------
+
+
+def code_forms(code: str) -> list[str]:
+    normal = normalize_code(code)
+    return [normal, code, code.lower(), normal.lower(), normal[:8], code[:9]]
+
+
+def booth_rows(site: Site) -> list[BoothSession]:
+    with site.session() as s:
+        return list(s.scalars(select(BoothSession)))
+
+
+def check_sealed(site: Site, code: str, token: str, *, marks: bool) -> None:
+    """The row behind ``token`` holds the state only sealed, and only its hash of the token."""
+    rows = {row.token_hash: row for row in booth_rows(site)}
+    row = rows[hashlib.sha256(token.encode()).hexdigest()]
+    for other in rows.values():
+        assert token.encode() not in other.sealed
+        assert other.token_hash != token
+        for form in code_forms(code):
+            assert form.encode() not in other.sealed
+        for word in (b"marks", b"chosen", b"code", b'"for"', b'"against"', b"prepared"):
+            assert word not in other.sealed
+    state = parse_json(AT_REST.open(row.sealed, f"booth session {row.id}"))
+    assert state["code"] == normalize_code(code)
+    assert (state["marks"] is not None) == marks
+    with pytest.raises(CryptoError):  # sealed for this instance only
+        AtRestKey("another instance's secret").open(row.sealed, f"booth session {row.id}")
+
+
+def test_the_booth_cookie_is_locked_down(client: FlaskClient, site: Site) -> None:
+    code = site.code()
+    response = sign_in(client, site, code)
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("booth=")]
+    assert len(cookies) == 1
+    attributes = [a.strip() for a in cookies[0].split(";")]
+    token = attributes[0].split("=", 1)[1]
+    assert len(token) >= 40
+    assert "HttpOnly" in attributes
+    assert "SameSite=Strict" in attributes
+    assert "Path=/booth" in attributes
+    assert not [a for a in attributes if a.lower().startswith(("expires", "max-age"))]
+    check_sealed(site, code, token, marks=False)
+    cancel = client.post("/booth/cancel", data={"csrf_token": csrf(client)})
+    deleted = [c for c in cancel.headers.getlist("Set-Cookie") if c.startswith("booth=")]
+    assert len(deleted) == 1
+    assert "Path=/booth" in deleted[0]
+    assert "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert hashlib.sha256(token.encode()).hexdigest() not in \
+        {row.token_hash for row in booth_rows(site)}
+
+
+def _expire(client: FlaskClient, site: Site) -> str:
+    """Sign in, then age the booth session past its lifetime; return its token's hash."""
+    assert location(sign_in(client, site, site.codes[2])) == "/booth/ballot"
+    token = client.get_cookie("booth", path="/booth").value  # type: ignore[union-attr]
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    assert client.get("/booth/ballot").status_code == 200
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with make_sessionmaker(site.engine).begin() as s:
+        s.execute(update(BoothSession).where(BoothSession.token_hash == token_hash)
+                  .values(expires=past))
+    return token_hash
+
+
+@pytest.fixture
+def expired(client: FlaskClient, site: Site) -> Iterator[str]:
+    """An expired booth session on ``client`` (removed afterwards, whatever happened)."""
+    token_hash = _expire(client, site)
+    yield token_hash
+    with make_sessionmaker(site.engine).begin() as s:
+        s.execute(delete(BoothSession).where(BoothSession.token_hash == token_hash))
+
+
+def test_an_expired_booth_session_is_refused(client: FlaskClient, expired: str) -> None:
+    for path in ("/booth/ballot", "/booth/review", "/booth/fingerprint"):
+        assert urlsplit(location(client.get(path))).path == "/booth/"
+
+
+def test_an_expired_booth_session_is_purged(client: FlaskClient, site: Site,
+                                           expired: str) -> None:
+    assert urlsplit(location(client.get("/booth/ballot"))).path == "/booth/"
+    assert expired not in {row.token_hash for row in booth_rows(site)}
+
+
+def test_the_booth_cookie_is_secure_over_https(app: Flask, site: Site) -> None:
+    client = _client(app)
+    https = "https://localhost"
+    page = client.get(site.sign_in_path, base_url=https)
+    response = client.post(site.sign_in_path, base_url=https,
+                           headers={"Referer": https + site.sign_in_path},
+                           data={"csrf_token": csrf_from(page), "code": site.codes[1]})
+    assert location(response) == "/booth/ballot"
+    cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("booth=")]
+    assert len(cookie) == 1
+    assert "Secure" in [a.strip() for a in cookie[0].split(";")]
+    cancel = client.post("/booth/cancel", base_url=https, headers={"Referer": https + "/"},
+                         data={"csrf_token": csrf_from(page)})
+    assert urlsplit(location(cancel)).path == "/booth/"
+
+
+def test_code_and_marks_never_leave_the_sealed_session(
+        client: FlaskClient, app: Flask, site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    for name in (None, "werkzeug", "piaojue", "sqlalchemy", "sqlalchemy.engine"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    code = site.code()
+    password = "logged nowhere at all"
+    make_staff(site, "log-check", ["clerk"], password)
+    responses: list[TestResponse] = []
+
+    def get(path: str) -> TestResponse:
+        responses.append(client.get(path))
+        return responses[-1]
+
+    def post(path: str, data: dict[str, str]) -> TestResponse:
+        responses.append(client.post(path, data=data))
+        return responses[-1]
+
+    token = csrf_from(get(site.sign_in_path))
+    post(site.sign_in_path, {"csrf_token": token, "code": code[:-1] + "U"})
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    post(site.sign_in_path, {"csrf_token": token, "code": wrong})
+    assert location(post(site.sign_in_path, {"csrf_token": token, "code": code.lower()})) \
+        == "/booth/ballot"
+    booth_token = client.get_cookie("booth", path="/booth").value  # type: ignore[union-attr]
+    check_sealed(site, code, booth_token, marks=False)
+    get("/booth/ballot")
+    post("/booth/ballot", {"csrf_token": token, "row-0": "for", "row-1": "for"})  # refused
+    post("/booth/ballot", {"csrf_token": token, "row-0": "for", "row-1": "against"})
+    check_sealed(site, code, booth_token, marks=True)
+    get("/booth/review")
+    post("/booth/encrypt", {"csrf_token": token})
+    check_sealed(site, code, booth_token, marks=True)
+    get("/booth/fingerprint")
+    get(location(post("/booth/challenge", {"csrf_token": token})))
+    check_sealed(site, code, booth_token, marks=False)
+    get("/booth/ballot")
+    post("/booth/ballot", {"csrf_token": token, "row-0": "against", "row-1": "for"})
+    get("/booth/review")
+    post("/booth/encrypt", {"csrf_token": token})
+    get("/booth/fingerprint")
+    before = counts(site)
+    cast = post("/booth/cast", {"csrf_token": token})
+    receipt_url = location(cast)
+    assert counts(site)["board_entry"] == before["board_entry"] + 1
+    assert counts(site)["booth_session"] == before["booth_session"] - 1
+    get(receipt_url)
+    text = parse_qs(urlsplit(receipt_url).query)["r"][0]
+    get(f"/verify?receipt={text}")
+
+    # After the cast, the back button finds nothing, even with the old cookie replayed.
+    for replay in (False, True):
+        if replay:
+            client.set_cookie("booth", booth_token, path="/booth")
+        for path in ("/booth/ballot", "/booth/review", "/booth/fingerprint"):
+            back = get(path)
+            assert urlsplit(location(back)).path == "/booth/", path
+            page = text_of(client.get(location(back)))
+            assert "赞成" not in page
+            assert "反对" not in page
+        entries = counts(site)["board_entry"]
+        again = post("/booth/cast", {"csrf_token": token})
+        assert urlsplit(location(again)).path == "/booth/"
+        assert counts(site)["board_entry"] == entries
+
+    # The receipt says where the ballot is, nothing more.
+    doc = receipts.decode(text)
+    assert set(doc) == {"receipt", "signature"}
+    assert set(doc["receipt"]) == RECEIPT_FIELDS
+    receipt_page = text_of(get(receipt_url))
+    assert "赞成" not in receipt_page
+    assert "反对" not in receipt_page
+    responses.append(log_in(client, "log-check", "not the password"))
+    responses.append(log_in(client, "log-check", password))
+    assert responses[-1].status_code == 302
+
+    secrets = [*code_forms(code), password]
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    for response in responses:
+        for header in response.headers.getlist("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            for secret in secrets:
+                assert secret.lower() not in header.lower(), name
+            if name == "session" and value:
+                assert set(serializer.loads(value)) <= {"csrf_token", "staff_id", "staff_name"}
+        if "Location" in response.headers:
+            target = urlsplit(response.headers["Location"])
+            for secret in secrets:
+                assert secret.lower() not in response.headers["Location"].lower()
+            query = parse_qs(target.query)
+            assert set(query) <= {"notice", "r", "next", "lang"}, target
+            assert "row-" not in target.query
+    for request_path in [r.request.path + "?" + r.request.query_string.decode()
+                         for r in responses]:
+        for secret in secrets:
+            assert secret.lower() not in request_path.lower()
+
+    logged = caplog.text
+    assert logged, "nothing was logged at all: the capture is not working"
+    for secret in secrets:
+        assert secret.lower() not in logged.lower(), secret
+    # The option names are public (every manifest lists them); what must not show is this
+    # deputy's choice: the chosen map, the marks matrix of the cast ballot, the form fields,
+    # the rendered labels, or the sealed state's keys.
+    for word in ('"P02":"against"', "'P02': 'against'", '"P03":"for"', "'P03': 'for'",
+                 "[[0,1],[1,0]]", "[[0, 1], [1, 0]]", "row-0", "row-1", "赞成", "反对",
+                 '"marks"', "'marks'", '"chosen"', "'chosen'"):
+        assert word not in logged, word
