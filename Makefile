@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
-DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk
+DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk poppler-utils
 
 .PHONY: demo test lint debian-packages clean bench translations
 

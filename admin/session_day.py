@@ -13,7 +13,8 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from admin.web import bp, roles_required
+from admin import pdf
+from admin.web import bp, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.models import Round
 from ballot.record import record_zip_bytes
@@ -126,15 +127,15 @@ def round_create(election_id: str) -> Response:
     form = request.form
     try:
         e = elections.get_election(db(), election_id)
-        seats = int(form["seats"]) if form.get("seats", "").isdigit() else None
-        num, _, den = form.get("threshold", "4/5").partition("/")
+        seats = form_int(form.get("seats"))
+        num, _, den = (form_int(x) for x in form.get("threshold", "4/5").partition("/"))
         round_ = rounds.create_round(
             db(), e, round_id=form.get("round_id", ""), kind=form.get("kind", ""),
             title=form.get("title", ""),
-            project_ids=[int(p) for p in form.getlist("project") if p.isdigit()],
+            project_ids=[p for p in map(form_int, form.getlist("project")) if p is not None],
             seats=seats, basis=form.get("basis", "enrolled"),
             options=tuple(form.get("options", "for,against").split(",")),
-            threshold=(int(num), int(den)) if num.isdigit() and den.isdigit() else (-1, 0))
+            threshold=(num, den) if num is not None and den is not None else (-1, 0))
     except DomainError as exc:
         return _refused(exc, target)
     return _done(gettext("Round %(r)s created.", r=round_.round_id),
@@ -239,6 +240,29 @@ def upload_keys(election_id: str, round_id: str) -> Response:
                          k=entry.index), target)
 
 
+@bp.post("/e/<election_id>/r/<round_id>/slips")
+@roles_required("clerk", "presidium")
+def print_slips(election_id: str, round_id: str) -> Response:
+    """Make slips, put their public keys on the board, stream the PDF, forget the codes."""
+    target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
+    round_ = _round(election_id, round_id)
+    text = request.form.get("count", "")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= credentials.MAX_BATCH:
+        return _refused(InvalidInput(gettext("Give the number of slips to print.")), target)
+    try:
+        slips = credentials.make_slips(election_id, round_id, int(text))
+        first = credentials.issued_count(db(), round_) + 1
+        credentials.issue(db(), round_, [slip.public_key for slip in slips])
+        data = pdf.slips_pdf(round_.election.congress_name, round_.title,
+                             [slip.code for slip in slips], start=first)
+    except DomainError as exc:
+        return _refused(exc, target)
+    db().commit()
+    del slips  # the codes live on only in the PDF being streamed
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{election_id}-{round_id}-slips-{first}.pdf")
+
+
 @bp.post("/e/<election_id>/r/<round_id>/void")
 @roles_required("clerk", "presidium")
 def void_key(election_id: str, round_id: str) -> Response:
@@ -275,6 +299,10 @@ def export(election_id: str, round_id: str, kind: str) -> Response:
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif kind == "results.pb":
         data, mime = results_export.pabulib(round_).encode("utf-8"), "text/plain"
+    elif kind == "report.pdf":
+        link = url_for("public.results", election_id=election_id, round_id=round_id,
+                       _external=True)
+        data, mime = pdf.results_pdf(round_, link), "application/pdf"
     else:
         raise InvalidInput(gettext("Unknown export."))
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,

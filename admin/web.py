@@ -35,6 +35,12 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def form_int(text: str | None) -> int | None:
+    """A small non-negative integer typed into a form, or ``None``: never an exception."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Only staff holding one of ``roles`` get through; others go to the login page."""
     def decorate(view: F) -> F:
@@ -110,9 +116,9 @@ def election_create() -> Response:
         e = elections.create_election(
             db(), election_id=form.get("election_id", "").strip(),
             congress_name=form.get("congress_name", ""), level=form.get("level", ""),
-            year=int(form["year"]) if form.get("year", "").isdigit() else 0,
+            year=form_int(form.get("year")) or 0,
             trustee_names=names,
-            threshold=int(form["threshold"]) if form.get("threshold", "").isdigit() else 0,
+            threshold=form_int(form.get("threshold")) or 0,
             at_rest=current_app.config["PIAOJUE_AT_REST"])
     except DomainError as exc:
         db().rollback()

@@ -78,7 +78,7 @@ def create_round(
         round_.options, round_.seats, round_.basis = list(options), seats, basis
     else:
         num, den = threshold
-        if not 0 <= num <= den or den == 0:
+        if not 0 <= num <= den <= 10**6 or den == 0:
             raise InvalidInput("the satisfaction threshold is a fraction between 0 and 1")
         round_.options = list(RATING_OPTIONS)
         round_.threshold_num, round_.threshold_den = num, den

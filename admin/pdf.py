@@ -1,0 +1,180 @@
+"""PDF documents: credential slips to print, and the results report.
+
+Chinese text needs a CJK font embedded in the PDF; Debian's fonts-noto-cjk
+provides Noto Sans CJK (`make test` and the server install it). fpdf2
+subsets it, so a slip sheet stays small.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import qrcode
+from fpdf import FPDF
+
+from ballot.errors import Conflict
+from ballot.models import Round
+
+FONT_CANDIDATES = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # SC face of the collection
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+)
+SLIPS_PER_PAGE = 8
+
+
+def _font_path() -> tuple[str, int]:
+    for path, index in FONT_CANDIDATES:
+        if glob.glob(path):
+            return path, index
+    raise Conflict("no Chinese font is installed: install the Debian package fonts-noto-cjk")
+
+
+def _document() -> FPDF:
+    pdf = FPDF(format="A4", unit="mm")
+    path, index = _font_path()
+    pdf.add_font("cjk", fname=path, collection_font_number=index)
+    pdf.set_font("cjk", size=11)
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_creator("Piaojue")
+    return pdf
+
+
+def _finish(pdf: FPDF) -> bytes:
+    """The PDF's bytes; the font files fpdf2 opened lazily are closed, not left to the GC."""
+    data = bytes(pdf.output())
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
+    return data
+
+
+def _paragraph(pdf: FPDF, height: float, text: str, **kwargs: Any) -> None:
+    """A full-width paragraph from the left margin, leaving the cursor below it."""
+    pdf.set_x(pdf.l_margin)
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT", **kwargs)
+
+
+def _qr_png(text: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=6, border=1).save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def slips_pdf(congress: str, round_title: str, codes: Sequence[str], start: int = 1) -> bytes:
+    """One cut-out slip per code: round, grouped code, its QR, instructions.
+
+    The caller streams the bytes and drops ``codes``: nothing keeps them.
+    """
+    pdf = _document()
+    width, height = 95.0, 68.0
+    for n, code in enumerate(codes):
+        if n % SLIPS_PER_PAGE == 0:
+            pdf.add_page()
+        col, row = n % 2, (n % SLIPS_PER_PAGE) // 2
+        x, y = 10 + col * (width + 0), 10 + row * height
+        pdf.set_draw_color(150)
+        pdf.set_line_width(0.2)
+        pdf.set_dash_pattern(dash=2, gap=2)  # cut lines
+        pdf.rect(x, y, width, height)
+        pdf.set_dash_pattern()
+        pdf.set_xy(x + 4, y + 4)
+        pdf.set_font("cjk", size=8)
+        pdf.multi_cell(width - 40, 4, f"{congress}\n{round_title}\n投票凭证 第 {start + n} 号")
+        pdf.image(_qr_png(code), x=x + width - 31, y=y + 3, w=27, h=27)
+        pdf.set_font("cjk", size=14)
+        pdf.set_xy(x + 4, y + 32)
+        pdf.cell(width - 8, 8, code, align="C")
+        pdf.set_font("cjk", size=7.5)
+        pdf.set_xy(x + 4, y + 43)
+        pdf.multi_cell(width - 8, 3.6,
+                       "使用方法：在投票终端输入上方20位投票码（不分大小写，短横线可省略），"
+                       "对每个项目选择赞成、反对或弃权，核对后投出。投票后请保存回执，"
+                       "可扫描回执二维码核验选票已被记录。本凭证只能投一次票，"
+                       "不记录持有人姓名；遗失请告知工作人员作废补发。")
+    return _finish(pdf)
+
+
+def results_pdf(round_: Round, verify_url: str) -> bytes:
+    """The results report in Chinese: reconciliation, table, chart, how to verify."""
+    result: dict[str, Any] | None = round_.result
+    if not result:
+        raise Conflict(f"round {round_.round_id} has no result yet")
+    titles = {r.project.code: r.project.title for r in round_.rows}
+    pdf = _document()
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    _paragraph(pdf, 9, f"{round_.election.congress_name}\n{round_.title} 结果报告",
+                   align="C")
+    pdf.ln(2)
+    rec = result["reconciliation"]
+    pdf.set_font("cjk", size=11)
+    _paragraph(pdf, 6, f"应到 {rec['enrolled']} 人，实到 {rec['present']} 人，发出凭证 "
+                         f"{rec['issued']} 张，收回选票 {rec['cast']} 张。")
+    pdf.ln(2)
+    selection = round_.kind.value == "selection"
+    if selection:
+        head = ("编号", "项目名称", "赞成", "反对", "弃权", "结果")
+        status = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选",
+                  "failed": "未过半数"}
+        rows = [(r["id"], titles.get(r["id"], ""), str(r["for"]), str(r["against"]),
+                 str(r["abstain"]), status[r["status"]]) for r in result["rows"]]
+    else:
+        head = ("编号", "项目名称", "满意", "基本满意", "不满意", "结果")
+        cls = {"satisfied": "满意", "basically_satisfied": "基本满意",
+               "dissatisfied": "不满意"}
+        rows = [(r["id"], titles.get(r["id"], ""), str(r["satisfied"]),
+                 str(r["basically_satisfied"]), str(r["dissatisfied"]),
+                 cls[r["class"]] + ("，需整改" if r["flagged"] else "")) for r in result["rows"]]
+    widths = (16, 78, 20, 20, 20, 36)
+    pdf.set_font("cjk", size=10)
+    for cells, shade in [(head, True), *((r, False) for r in rows)]:
+        pdf.set_fill_color(230 if shade else 255)
+        for text, w in zip(cells, widths, strict=True):
+            pdf.cell(w, 7, text[:28], border=1, fill=shade)
+        pdf.ln()
+    pdf.ln(3)
+    if selection:
+        elected = "、".join(f"{c} {titles.get(c, '')}" for c in result["elected"]) or "无"
+        _paragraph(pdf, 6, f"当选项目：{elected}")
+        if result["runoff"]:
+            _paragraph(pdf, 6, f"{'、'.join(result['runoff']['candidates'])} 票数相同，"
+                                 f"将再次投票决定 {result['runoff']['seats']} 个名额。")
+        if result["unfilled"]:
+            _paragraph(pdf, 6, f"尚有 {result['unfilled']} 个名额空缺。")
+    _bar_chart(pdf, result["rows"], "for" if selection else "satisfied",
+               rec["cast"] or 1, "赞成票" if selection else "满意票")
+    pdf.ln(4)
+    y = pdf.get_y()
+    if y > 230:
+        pdf.add_page()
+        y = pdf.get_y()
+    pdf.image(_qr_png(verify_url), x=12, y=y, w=32, h=32)
+    pdf.set_xy(48, y)
+    _paragraph(pdf, 5.5, "核验方法：扫描二维码打开公开结果页面，从公告板页面下载选举记录，"
+                           "用 piaojue verify 记录文件.zip 独立核验每一张选票的证明、"
+                           "监票人的解密证明、计票和当选规则。投票代表可用回执核验"
+                           f"自己的选票已被如实记录。\n{verify_url}")
+    return _finish(pdf)
+
+
+def _bar_chart(pdf: FPDF, rows: list[dict[str, Any]], key: str, most: int, label: str) -> None:
+    pdf.ln(3)
+    pdf.set_font("cjk", size=10)
+    pdf.cell(0, 6, f"各项目{label}")
+    pdf.ln(7)
+    for r in rows:
+        if pdf.get_y() > 270:
+            pdf.add_page()
+        y = pdf.get_y()
+        pdf.set_xy(12, y)
+        pdf.cell(16, 5, r["id"])
+        pdf.set_fill_color(27, 110, 58)
+        pdf.rect(30, y + 0.5, 140 * r[key] / most, 4, style="F")
+        pdf.set_xy(32 + 140 * r[key] / most, y)
+        pdf.cell(20, 5, str(r[key]))
+        pdf.ln(6)
