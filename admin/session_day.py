@@ -222,6 +222,24 @@ def checkin_toggle(election_id: str, round_id: str) -> Response:
     return _done(gettext("%(name)s is present.", name=deputy.name), target)
 
 
+@bp.post("/e/<election_id>/r/<round_id>/leave")
+@roles_required("clerk", "presidium")
+def leave(election_id: str, round_id: str) -> Response:
+    """Mark a deputy on leave (请假) or back; a deputy on leave cannot be checked in."""
+    target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
+                     q=request.form.get("q", ""))
+    round_ = _round(election_id, round_id)
+    try:
+        deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
+        if deputy.id in rounds.present_deputy_ids(db(), round_):
+            raise InvalidInput(gettext("%(name)s is checked in; undo the check-in first.",
+                                       name=deputy.name))
+        roster.set_leave(db(), deputy, request.form.get("on_leave") == "1")
+    except DomainError as exc:
+        return _refused(exc, target)
+    return _done(gettext("%(name)s: leave recorded.", name=deputy.name), target)
+
+
 @bp.post("/e/<election_id>/r/<round_id>/keys")
 @roles_required("clerk", "presidium")
 def upload_keys(election_id: str, round_id: str) -> Response:
@@ -251,7 +269,7 @@ def print_slips(election_id: str, round_id: str) -> Response:
         return _refused(InvalidInput(gettext("Give the number of slips to print.")), target)
     try:
         slips = credentials.make_slips(election_id, round_id, int(text))
-        first = credentials.issued_count(db(), round_) + 1
+        first = credentials.next_serial(db(), round_)
         credentials.issue(db(), round_, [slip.public_key for slip in slips])
         data = pdf.slips_pdf(round_.election.congress_name, round_.title,
                              [slip.code for slip in slips], start=first)
@@ -268,8 +286,11 @@ def print_slips(election_id: str, round_id: str) -> Response:
 def void_key(election_id: str, round_id: str) -> Response:
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
     try:
-        entry = credentials.void(db(), _round(election_id, round_id),
-                                 request.form.get("key", "").strip())
+        round_ = _round(election_id, round_id)
+        given = request.form.get("key", "").strip()
+        serial = form_int(given)
+        key = credentials.key_of_slip(db(), round_, serial) if serial is not None else given
+        entry = credentials.void(db(), round_, key)
     except DomainError as exc:
         return _refused(exc, target)
     return _done(gettext("Credential voided (board entry %(k)d).", k=entry.index), target)

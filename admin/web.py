@@ -107,6 +107,12 @@ def dashboard() -> str:
                            turnout=public.turnout, db_session=db())
 
 
+def _fraction(text: str) -> tuple[int, int]:
+    num, _, den = text.partition("/")
+    n, d = form_int(num), form_int(den)
+    return (n, d) if n is not None and d is not None else (0, 0)  # (0, 0) is refused
+
+
 @bp.post("/elections")
 @roles_required("presidium")
 def election_create() -> Response:
@@ -119,7 +125,8 @@ def election_create() -> Response:
             year=form_int(form.get("year")) or 0,
             trustee_names=names,
             threshold=form_int(form.get("threshold")) or 0,
-            at_rest=current_app.config["PIAOJUE_AT_REST"])
+            at_rest=current_app.config["PIAOJUE_AT_REST"],
+            quorum=_fraction(form.get("quorum", "2/3")))
     except DomainError as exc:
         db().rollback()
         flash(str(exc), "error")

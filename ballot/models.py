@@ -227,10 +227,14 @@ class Credential(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
     public_key: Mapped[hex32]
+    serial: Mapped[int | None]
+    """The number printed on the slip, so a clerk can void a lost slip by its number.
+    Slips are handed out at random, so the number says nothing about who holds it."""
     status: Mapped[CredentialStatus] = mapped_column(_enum(CredentialStatus),
                                                      default=CredentialStatus.issued)
 
-    __table_args__ = (UniqueConstraint("round_pk", "public_key"),)
+    __table_args__ = (UniqueConstraint("round_pk", "public_key"),
+                      UniqueConstraint("round_pk", "serial", name="uq_credential_round_serial"))
 
 
 class BoardHead(Base):

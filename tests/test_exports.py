@@ -271,7 +271,7 @@ ACTIONS = ["/admin/elections", f"{E}/ceremony", f"{E}/import/deputies", f"{E}/im
            f"{E}/rounds", f"{DRAFT_URL}/open", f"{DRAFT_URL}/close", f"{COUNTED}/combine",
            f"{COUNTED}/publish", f"{COUNTED}/share", f"{COUNTED}/followup",
            f"{DRAFT_URL}/checkin", f"{DRAFT_URL}/keys", f"{DRAFT_URL}/void",
-           f"{DRAFT_URL}/slips"]
+           f"{DRAFT_URL}/slips", f"{DRAFT_URL}/leave"]
 CLERK_REFUSED = ["/admin/elections", f"{E}/ceremony", f"{E}/import/deputies",
                  f"{E}/import/projects", f"{E}/rounds", f"{DRAFT_URL}/open",
                  f"{DRAFT_URL}/close", f"{COUNTED}/combine", f"{COUNTED}/publish",
@@ -399,3 +399,23 @@ def test_a_mistyped_number_is_refused_with_a_message(site: Site, path: str,
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'class="error"' in page
     assert _footprint(site) == before
+
+
+def test_a_deputy_on_leave_cannot_be_checked_in(site: Site) -> None:
+    """请假: recorded by the clerk, it keeps the deputy off the present list until undone."""
+    clerk, token = _client(site, "dengji")
+    with site.sessions.begin() as s:
+        election = elections.get_election(s, SELECTION.election_id)
+        seat = next(d.seat for d in roster.list_deputies(s, election)
+                    if d.id not in rounds.present_deputy_ids(
+                        s, rounds.get_round(s, SELECTION.election_id, DRAFT)))
+    page = clerk.post(f"{DRAFT_URL}/leave", data={"csrf_token": token, "seat": seat,
+                                                  "on_leave": "1"}, follow_redirects=True)
+    assert "请假" in page.get_data(as_text=True)
+    refused = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
+                         follow_redirects=True)
+    assert "on leave" in refused.get_data(as_text=True)
+    clerk.post(f"{DRAFT_URL}/leave", data={"csrf_token": token, "seat": seat, "on_leave": "0"})
+    accepted = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
+                          follow_redirects=True)
+    assert "已签到" in accepted.get_data(as_text=True)

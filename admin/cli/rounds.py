@@ -218,9 +218,12 @@ def upload_command(election_id: str, round_id: str, keys_file: Path) -> None:
 @credentials_group.command("void")
 @click.argument("election_id")
 @click.argument("round_id")
-@click.argument("public_key")
-def void_command(election_id: str, round_id: str, public_key: str) -> None:
-    """Strike off a lost slip's key (it must be unused)."""
+@click.argument("slip")
+def void_command(election_id: str, round_id: str, slip: str) -> None:
+    """Strike off a lost slip, by its number or its public key (it must be unused)."""
     with transaction() as s:
-        entry = credentials.void(s, rounds.get_round(s, election_id, round_id), public_key)
+        round_ = rounds.get_round(s, election_id, round_id)
+        key = credentials.key_of_slip(s, round_, int(slip)) if slip.isascii() and \
+            slip.isdigit() and len(slip) < 10 else slip
+        entry = credentials.void(s, round_, key)
         ok(f"board entry {entry.index}: credential voided")

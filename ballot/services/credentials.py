@@ -85,9 +85,25 @@ def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardE
         raise Conflict(f"{live} credentials are live and {present} deputies present: "
                        f"issuing {len(keys)} more would exceed those present")
     entry = board.append(session, round_, {"type": "credentials", "keys": keys})
-    session.add_all(Credential(round_pk=round_.id, public_key=k) for k in keys)
+    first = next_serial(session, round_)
+    session.add_all(Credential(round_pk=round_.id, public_key=k, serial=first + i)
+                    for i, k in enumerate(keys))
     session.flush()
     return entry
+
+
+def next_serial(session: Session, round_: Round) -> int:
+    """The number the next slip of this round gets: slips are numbered 1, 2, … in issue order."""
+    return (session.scalar(select(func.max(Credential.serial)).where(
+        Credential.round_pk == round_.id)) or 0) + 1
+
+
+def key_of_slip(session: Session, round_: Round, serial: int) -> str:
+    key = session.scalar(select(Credential.public_key).where(
+        Credential.round_pk == round_.id, Credential.serial == serial))
+    if key is None:
+        raise NotFound(f"no slip number {serial} was issued in this round")
+    return key
 
 
 def void(session: Session, round_: Round, public_key: str) -> BoardEntry:

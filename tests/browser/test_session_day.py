@@ -383,9 +383,19 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     assert _success(page) == f"{name}已签到。"
     expect(quorum).to_contain_text("实到 5 / 应到 6 · 法定人数 4 ✔")
 
+    # Now the slips are printed from the page: a PDF whose codes are nowhere else.
     page.goto(day.round_url())
-    _upload(page, "form[action$='/keys']", keys_file, "发放")
-    assert re.fullmatch(r"已发放5张凭证（公告板第\d+条）。", _success(page))
+    page.get_by_label("打印凭证（PDF）：张数").fill("5")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="打印凭证").click()
+    slips_pdf = day.work / "slips.pdf"
+    download.value.save_as(slips_pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(slips_pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    day.codes = re.findall(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}", text)
+    assert len(day.codes) == 5
+    assert "投票凭证 第 5 号" in text
+    page.goto(day.round_url())
     expect(page.locator("#reconciliation")).to_have_text("应到 6 ≥ 实到 5 ≥ 发出 5 ≥ 收回 0")
     assert _db_round(day)[3] == 5
 
@@ -449,7 +459,7 @@ def test_four_deputies_vote_in_the_booth(day: Day) -> None:
     # The fifth slip was never used: the clerk voids it, publicly.
     clerk = day.clerk
     clerk.goto(day.round_url())
-    clerk.get_by_label("作废遗失的凭证（填写其公钥）").fill(day.keys[VOTERS])
+    clerk.get_by_label("作废遗失的凭证（填写凭证编号或公钥）").fill(str(VOTERS + 1))
     clerk.get_by_role("button", name="作废").click()
     assert re.fullmatch(r"凭证已作废（公告板第\d+条）。", _success(clerk))
     expect(clerk.locator("#reconciliation")).to_have_text(
