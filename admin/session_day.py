@@ -120,6 +120,20 @@ def import_table(election_id: str, kind: str) -> Response:
     return _done(gettext("%(n)d rows imported.", n=len(added)), target)
 
 
+@bp.post("/e/<election_id>/deputy")
+@roles_required("presidium")
+def deputy_edit(election_id: str) -> Response:
+    target = url_for("admin.election", election_id=election_id)
+    try:
+        deputy = roster.get_deputy(db(), elections.get_election(db(), election_id),
+                                   request.form.get("seat", "").strip())
+        roster.edit_deputy(db(), deputy, request.form.get("name", ""),
+                           request.form.get("delegation", ""))
+    except DomainError as exc:
+        return _refused(exc, target)
+    return _done(gettext("%(name)s: saved.", name=deputy.name), target)
+
+
 @bp.post("/e/<election_id>/rounds")
 @roles_required("presidium")
 def round_create(election_id: str) -> Response:

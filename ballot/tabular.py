@@ -28,7 +28,7 @@ class Row:
     @property
     def problem(self) -> str | None:
         """What makes this row unusable whatever its columns mean, if anything."""
-        if any(_has_control(v) for v in self.values.values()):
+        if any(has_control(v) for v in self.values.values()):
             return f"row {self.number}: a cell contains a control character"
         return None
 
@@ -88,7 +88,8 @@ def read_table(data: bytes, filename: str, aliases: dict[str, str]) -> tuple[lis
     return columns, rows
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
+    """Control characters (but tab and newlines) have no place in names and titles."""
     return any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in text)
 
 

@@ -271,11 +271,11 @@ ACTIONS = ["/admin/elections", f"{E}/ceremony", f"{E}/import/deputies", f"{E}/im
            f"{E}/rounds", f"{DRAFT_URL}/open", f"{DRAFT_URL}/close", f"{COUNTED}/combine",
            f"{COUNTED}/publish", f"{COUNTED}/share", f"{COUNTED}/followup",
            f"{DRAFT_URL}/checkin", f"{DRAFT_URL}/keys", f"{DRAFT_URL}/void",
-           f"{DRAFT_URL}/slips", f"{DRAFT_URL}/leave"]
+           f"{DRAFT_URL}/slips", f"{DRAFT_URL}/leave", f"{E}/deputy"]
 CLERK_REFUSED = ["/admin/elections", f"{E}/ceremony", f"{E}/import/deputies",
                  f"{E}/import/projects", f"{E}/rounds", f"{DRAFT_URL}/open",
                  f"{DRAFT_URL}/close", f"{COUNTED}/combine", f"{COUNTED}/publish",
-                 f"{COUNTED}/share", f"{COUNTED}/followup"]
+                 f"{COUNTED}/share", f"{COUNTED}/followup", f"{E}/deputy"]
 
 
 def _footprint(site: Site) -> tuple[Any, ...]:
@@ -419,3 +419,21 @@ def test_a_deputy_on_leave_cannot_be_checked_in(site: Site) -> None:
     accepted = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
                           follow_redirects=True)
     assert "已签到" in accepted.get_data(as_text=True)
+
+
+def test_presidium_corrects_a_deputys_name(site: Site) -> None:
+    client, token = _client(site, "zhuxituan")
+    with site.sessions.begin() as s:
+        deputy = roster.list_deputies(s, elections.get_election(s, SELECTION.election_id))[0]
+    page = client.post(f"{E}/deputy", data={"csrf_token": token, "seat": deputy.seat,
+                                            "name": "王建国", "delegation": "第二代表团"},
+                       follow_redirects=True)
+    assert "已保存王建国的信息。" in page.get_data(as_text=True)
+    refused = client.post(f"{E}/deputy", data={"csrf_token": token, "seat": deputy.seat,
+                                               "name": " ", "delegation": ""},
+                          follow_redirects=True)
+    assert "a name is required" in refused.get_data(as_text=True)
+    with site.sessions.begin() as s:
+        changed = roster.get_deputy(s, elections.get_election(s, SELECTION.election_id),
+                                    deputy.seat)
+        assert (changed.name, changed.delegation) == ("王建国", "第二代表团")

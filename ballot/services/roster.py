@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, ImportErrors, InvalidInput, NotFound
 from ballot.models import Deputy, Election, Project
-from ballot.tabular import read_table
+from ballot.tabular import has_control, read_table
 
 DEPUTY_COLUMNS = {"seat": "seat", "座位号": "seat", "代表证号": "seat", "编号": "seat",
                   "name": "name", "姓名": "name", "delegation": "delegation",
@@ -80,6 +80,18 @@ def get_deputy(session: Session, election: Election, seat: str) -> Deputy:
                                                  Deputy.seat == seat))
     if deputy is None:
         raise NotFound(f"no deputy has seat {seat!r}")
+    return deputy
+
+
+def edit_deputy(session: Session, deputy: Deputy, name: str, delegation: str) -> Deputy:
+    """Correct a name or delegation; the seat is the deputy's key and does not change."""
+    name, delegation = name.strip(), delegation.strip()
+    if not name or len(name) > 100 or len(delegation) > 100:
+        raise InvalidInput("a name is required; name and delegation have at most 100 characters")
+    if any(has_control(v) for v in (name, delegation)):
+        raise InvalidInput("the name or delegation contains a control character")
+    deputy.name, deputy.delegation = name, delegation
+    session.flush()
     return deputy
 
 
