@@ -73,6 +73,9 @@ class Election(Base):
     threshold: Mapped[int]
     quorum_num: Mapped[int] = mapped_column(default=2)
     quorum_den: Mapped[int] = mapped_column(default=3)
+    candidate_ratio: Mapped[list[Any]] = mapped_column(default=lambda: [[1, 5], [1, 2]])
+    """Candidates must exceed seats by between these fractions (差额), as the electoral
+    law has it for indirect elections: 1/5 to 1/2 by default."""
     state: Mapped[ElectionState] = mapped_column(_enum(ElectionState),
                                                  default=ElectionState.draft)
     receipt_public_key: Mapped[hex32]
@@ -330,3 +333,65 @@ class RateEvent(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProposalState(enum.StrEnum):
+    submitted = "submitted"
+    under_review = "under_review"
+    returned_for_revision = "returned_for_revision"
+    accepted = "accepted"
+    merged = "merged"
+    rejected = "rejected"
+
+
+class Proposal(Base):
+    """A livelihood project proposed by the public or a deputy (选单).
+
+    The proposer's contact details are for staff only; everything else, and
+    the answer, is public once answered (件件有回音).
+    """
+
+    __tablename__ = "proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    """public, deputy or station (collected at a deputies' liaison station)."""
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    cost_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    beneficiaries: Mapped[str] = mapped_column(String(200), default="")
+    proposer_name: Mapped[str] = mapped_column(String(100))
+    proposer_contact: Mapped[str] = mapped_column(String(200), default="")
+    deputy_name: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[ProposalState] = mapped_column(_enum(ProposalState),
+                                                 default=ProposalState.submitted)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    """The public answer to the proposer: why rejected or merged, or what happens next."""
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"))
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created: Mapped[created_at]
+
+    events: Mapped[list[ProposalEvent]] = relationship(order_by="ProposalEvent.id")
+
+
+class ProposalEvent(Base):
+    """One step of a proposal's review: who, when, why. Appended, never changed."""
+
+    __tablename__ = "proposal_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))
+    at: Mapped[created_at]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[dict[str, Any] | None]

@@ -101,7 +101,8 @@ def set_leave(session: Session, deputy: Deputy, on_leave: bool) -> Deputy:
     return deputy
 
 
-def _cost(text: str) -> Decimal | None:
+def parse_cost(text: str) -> Decimal | None:
+    """A cost in 万元 as typed or imported; ``ValueError`` names what is wrong."""
     if not text:
         return None
     try:
@@ -126,7 +127,7 @@ def add_project(session: Session, election: Election, *, code: str, title: str,
                                             Project.code == code.strip())):
         raise Conflict(f"a project with code {code!r} exists already")
     try:
-        cost_value = _cost(cost)
+        cost_value = parse_cost(cost)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     project = Project(election_id=election.id, code=code.strip()[:20], title=title.strip()[:200],
@@ -162,7 +163,7 @@ def import_projects(session: Session, election: Election, data: bytes, filename:
             errors.append(f"row {row.number}: code {code} appears twice")
             continue
         try:
-            _cost(v.get("cost", ""))
+            parse_cost(v.get("cost", ""))
         except ValueError as exc:
             errors.append(f"row {row.number}: {exc}")
             continue
