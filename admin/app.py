@@ -55,7 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["piaojue_engine"] = engine
     init_shell(app, make_sessionmaker(engine))
 
+    import admin.proposals
     import admin.session_day  # noqa: F401 - adds the session-day pages to the admin blueprint
+    import booth.proposals_public  # noqa: F401 - adds the proposal pages to the public site
     from admin.web import bp as admin_bp
     from booth.public import bp as public_bp
     from booth.routes import bp as booth_bp

@@ -1,0 +1,93 @@
+"""The public side of 选单: propose a project, follow it by its code, see every answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from ballot.errors import DomainError, NotFound
+from ballot.models import ProposalState
+from ballot.services import elections, proposals, ratelimit, roster
+from booth.public import bp
+from booth.shell import db
+
+SUBMISSIONS_PER_HOUR = 10
+ANSWERED = (ProposalState.accepted, ProposalState.merged, ProposalState.rejected)
+
+
+def _latest_election_id() -> str:
+    found = elections.list_elections(db())
+    if not found:
+        raise NotFound(gettext("No congress is taking proposals yet."))
+    return found[-1].id
+
+
+@bp.route("/propose", methods=["GET", "POST"])
+@bp.route("/propose/<election_id>", methods=["GET", "POST"])
+def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
+    election = elections.get_election(db(), election_id or _latest_election_id())
+    values = request.form.to_dict()
+    if request.method == "GET":
+        return render_template("public/propose.html", election=election, values={},
+                               categories=proposals.DEFAULT_CATEGORIES)
+    key = request.remote_addr or "unknown"
+    if ratelimit.exceeded(db(), "propose", key, SUBMISSIONS_PER_HOUR, dt.timedelta(hours=1)):
+        return render_template("public/propose.html", election=election, values=values,
+                               categories=proposals.DEFAULT_CATEGORIES, error=gettext(
+                                   "Too many proposals from this address; please try again "
+                                   "in an hour.")), 429
+    upload = request.files.get("attachment")
+    attachment = None
+    if upload is not None and upload.filename:
+        attachment = proposals.Attachment(upload.filename, upload.mimetype or "",
+                                          upload.read(proposals.MAX_ATTACHMENT + 1))
+    source = "deputy" if values.get("deputy_name", "").strip() else "public"
+    try:
+        proposal = proposals.submit(db(), election, values, source=source,
+                                    attachment=attachment)
+    except DomainError as exc:
+        db().rollback()
+        return render_template("public/propose.html", election=election, values=values,
+                               categories=proposals.DEFAULT_CATEGORIES, error=str(exc)), 400
+    ratelimit.record(db(), "propose", key)
+    db().commit()
+    return redirect(url_for("public.track", code=proposal.tracking_code, new=1))
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track() -> str | tuple[str, int]:
+    code = request.values.get("code", "").strip()
+    if not code:
+        return render_template("public/track.html", proposal=None, code="")
+    try:
+        proposal = proposals.by_code(db(), code)
+    except NotFound:
+        return render_template("public/track.html", proposal=None, code=code, error=gettext(
+            "No proposal has this tracking code; please check it.")), 404
+    if request.method == "POST" and proposal.state == ProposalState.returned_for_revision:
+        try:
+            proposals.revise(db(), code, request.form.to_dict())
+        except DomainError as exc:
+            db().rollback()
+            return render_template("public/track.html", proposal=proposal, code=code,
+                                   categories=proposals.DEFAULT_CATEGORIES,
+                                   error=str(exc)), 400
+        db().commit()
+    return render_template("public/track.html", proposal=proposal, code=code,
+                           new=request.args.get("new"),
+                           categories=proposals.DEFAULT_CATEGORIES)
+
+
+@bp.get("/proposals/<election_id>")
+def proposals_page(election_id: str) -> str:
+    election = elections.get_election(db(), election_id)
+    answered = [p for p in proposals.listing(db(), election) if p.state in ANSWERED]
+    counts = proposals.counts(db(), election)
+    categories = sorted({c for c, _ in counts})
+    adopted = [p for p in roster.list_projects(db(), election)]
+    return render_template("public/proposals.html", election=election, answered=answered,
+                           counts=counts, categories=categories, adopted=adopted,
+                           states=[s.value for s in ProposalState])
