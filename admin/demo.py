@@ -15,9 +15,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.models import Round, RoundState
 from ballot.rehearsal import RehearsalOutcome
-from ballot.services import credentials, elections, roster, rounds, staff
+from ballot.services import credentials, elections, proposals, roster, rounds, staff
 
-DEMO_STAFF = (("zhuxituan", "presidium", "主席团秘书"), ("dengji", "clerk", "登记员"))
+DEMO_STAFF = (("zhuxituan", "presidium", "主席团秘书"), ("dengji", "clerk", "登记员"),
+              ("shencha", "reviewer", "审查员"))
+DEMO_PROPOSALS = (
+    ("城区新建口袋公园", "生态环境", "accepted", "已列入储备库，明年优先考虑。"),
+    ("老年食堂进社区", "养老", "accepted", "已列入储备库。"),
+    ("学校周边交通安全设施", "交通出行", "merged", "与“城区公交站台改造”合并办理。"),
+    ("修建私人会所", "文化体育", "rejected", "不属于民生实事项目范围，不予采纳。"),
+    ("农村电商服务站", "就业创业", "under_review", ""),
+    ("菜市场冷链设施", "商贸流通", "returned_for_revision", "请补充建设地点和资金估算。"),
+)
 DEMO_PASSWORD = "piaojue-demo-2026"
 
 
@@ -52,3 +61,26 @@ def open_booth_round(sessions: sessionmaker[Session], election_id: str,
 
 def is_open(round_: Round) -> bool:
     return round_.state == RoundState.open
+
+
+def seed_proposals(sessions: sessionmaker[Session], election_id: str) -> None:
+    """A few proposals in every state, so the public 选单 pages show real answers."""
+    with sessions.begin() as s:
+        election = elections.get_election(s, election_id)
+        anchor = None
+        for title, category, state, answer in DEMO_PROPOSALS:
+            p = proposals.submit(s, election, {
+                "title": title, "category": category, "proposer_name": "群众",
+                "description": f"建议实施{title}，惠及周边居民。", "place": "湘江区"})
+            if state == "submitted":
+                continue
+            proposals.start_review(s, p, "审查员")
+            if state == "accepted":
+                proposals.accept(s, p, "审查员", answer)
+                anchor = anchor or p
+            elif state == "merged" and anchor is not None:
+                proposals.merge(s, p, anchor, "审查员", answer)
+            elif state == "rejected":
+                proposals.reject(s, p, "审查员", answer)
+            elif state == "returned_for_revision":
+                proposals.return_for_revision(s, p, "审查员", answer)
