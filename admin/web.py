@@ -126,7 +126,10 @@ def election_create() -> Response:
             trustee_names=names,
             threshold=form_int(form.get("threshold")) or 0,
             at_rest=current_app.config["PIAOJUE_AT_REST"],
-            quorum=_fraction(form.get("quorum", "2/3")))
+            quorum=_fraction(form.get("quorum", "2/3")),
+            candidate_ratio=(_fraction(form.get("ratio_min", "1/5")),
+                             _fraction(form.get("ratio_max", "1/2"))),
+            categories=form.get("categories", "").splitlines() or None)
     except DomainError as exc:
         db().rollback()
         flash(str(exc), "error")

@@ -29,6 +29,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.db import Base, created_at, hex32, str_pk
 
+DEFAULT_CATEGORIES = ("城乡建设", "交通出行", "教育", "医疗卫生", "养老", "就业创业",
+                      "生态环境", "文化体育", "商贸流通", "水利", "农业农村", "社会治理")
+
 
 class ElectionState(enum.StrEnum):
     draft = "draft"
@@ -74,6 +77,8 @@ class Election(Base):
     quorum_num: Mapped[int] = mapped_column(default=2)
     quorum_den: Mapped[int] = mapped_column(default=3)
     candidate_ratio: Mapped[list[Any]] = mapped_column(default=lambda: [[1, 5], [1, 2]])
+    categories: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_CATEGORIES))
+    """The proposal categories this congress uses (a sensible default list)."""
     """Candidates must exceed seats by between these fractions (差额), as the electoral
     law has it for indirect elections: 1/5 to 1/2 by default."""
     state: Mapped[ElectionState] = mapped_column(_enum(ElectionState),

@@ -32,11 +32,11 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
     values = request.form.to_dict()
     if request.method == "GET":
         return render_template("public/propose.html", election=election, values={},
-                               categories=proposals.DEFAULT_CATEGORIES)
+                               categories=election.categories)
     key = request.remote_addr or "unknown"
     if ratelimit.exceeded(db(), "propose", key, SUBMISSIONS_PER_HOUR, dt.timedelta(hours=1)):
         return render_template("public/propose.html", election=election, values=values,
-                               categories=proposals.DEFAULT_CATEGORIES, error=gettext(
+                               categories=election.categories, error=gettext(
                                    "Too many proposals from this address; please try again "
                                    "in an hour.")), 429
     upload = request.files.get("attachment")
@@ -51,7 +51,7 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
     except DomainError as exc:
         db().rollback()
         return render_template("public/propose.html", election=election, values=values,
-                               categories=proposals.DEFAULT_CATEGORIES, error=str(exc)), 400
+                               categories=election.categories, error=str(exc)), 400
     ratelimit.record(db(), "propose", key)
     db().commit()
     return redirect(url_for("public.track", code=proposal.tracking_code, new=1))
@@ -67,18 +67,19 @@ def track() -> str | tuple[str, int]:
     except NotFound:
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "No proposal has this tracking code; please check it.")), 404
+    election = proposals.proposal_election(db(), proposal)
     if request.method == "POST" and proposal.state == ProposalState.returned_for_revision:
         try:
             proposals.revise(db(), code, request.form.to_dict())
         except DomainError as exc:
             db().rollback()
             return render_template("public/track.html", proposal=proposal, code=code,
-                                   categories=proposals.DEFAULT_CATEGORIES,
+                                   categories=election.categories,
                                    error=str(exc)), 400
         db().commit()
     return render_template("public/track.html", proposal=proposal, code=code,
                            new=request.args.get("new"),
-                           categories=proposals.DEFAULT_CATEGORIES)
+                           categories=election.categories)
 
 
 @bp.get("/proposals/<election_id>")

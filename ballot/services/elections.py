@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, InvalidInput, NotFound
-from ballot.models import Election, ElectionState, Trustee
+from ballot.models import DEFAULT_CATEGORIES, Election, ElectionState, Trustee
 from crypto.at_rest import AtRestKey
 from crypto.ceremony import MAX_TRUSTEES
 from crypto.receipts import new_receipt_key, receipt_public_key
@@ -30,6 +30,8 @@ def create_election(
     threshold: int,
     at_rest: AtRestKey,
     quorum: tuple[int, int] = (2, 3),
+    candidate_ratio: tuple[tuple[int, int], tuple[int, int]] = ((1, 5), (1, 2)),
+    categories: list[str] | None = None,
     rng: Randomness = SYSTEM_RANDOMNESS,
 ) -> Election:
     """A draft election with its trustees and a fresh receipt key, sealed at rest."""
@@ -54,10 +56,18 @@ def create_election(
     num, den = quorum
     if not 0 < num <= den:
         raise InvalidInput("the quorum must be a fraction between 0 and 1")
+    (lo_n, lo_d), (hi_n, hi_d) = candidate_ratio
+    if not (lo_d > 0 and hi_d > 0 and 0 <= lo_n * hi_d <= hi_n * lo_d and hi_n <= 10 * hi_d):
+        raise InvalidInput("the candidate ratio is two fractions, the smaller first "
+                           "(e.g. 1/5 to 1/2)")
+    chosen = [c.strip() for c in (categories or DEFAULT_CATEGORIES) if c.strip()]
+    if not chosen or len(set(chosen)) != len(chosen) or any(len(c) > 50 for c in chosen):
+        raise InvalidInput("categories are distinct names of at most 50 characters")
     key = new_receipt_key(rng)
     election = Election(
         id=election_id, congress_name=congress_name.strip(), level=level, year=year,
         trustees_n=len(names), threshold=threshold, quorum_num=num, quorum_den=den,
+        candidate_ratio=[[lo_n, lo_d], [hi_n, hi_d]], categories=chosen,
         state=ElectionState.draft,
         receipt_public_key=receipt_public_key(key).hex(),
         receipt_private_sealed=at_rest.seal(key.private_bytes_raw(),

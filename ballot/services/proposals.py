@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, ImportErrors, InvalidInput, NotFound
+from ballot.models import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES  # the list elections start with
 from ballot.models import (
     Election,
     ElectionState,
@@ -30,8 +31,6 @@ from ballot.models import (
 from ballot.services import roster, rounds
 from ballot.tabular import has_control, read_table
 
-DEFAULT_CATEGORIES = ("城乡建设", "交通出行", "教育", "医疗卫生", "养老", "就业创业",
-                      "生态环境", "文化体育", "商贸流通", "水利", "农业农村", "社会治理")
 ATTACHMENT_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 MAX_ATTACHMENT = 5 * 1024 * 1024
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -101,8 +100,8 @@ def _check_attachment(attachment: Attachment | None) -> None:
 
 def _fields(election: Election, values: dict[str, Any]) -> dict[str, Any]:
     category = _text(values.get("category"), "category", 50)
-    if category not in DEFAULT_CATEGORIES:
-        raise InvalidInput(f"category must be one of {', '.join(DEFAULT_CATEGORIES)}")
+    if category not in election.categories:
+        raise InvalidInput(f"category must be one of {', '.join(election.categories)}")
     return {
         "title": _text(values.get("title"), "title", 200),
         "category": category,
