@@ -208,7 +208,8 @@ def revise(session: Session, code: str, values: dict[str, Any]) -> Proposal:
     """The proposer revises through their tracking code; review resumes."""
     proposal = by_code(session, code)
     if proposal.state != ProposalState.returned_for_revision:
-        raise Conflict("only a proposal returned for revision can be revised")
+        raise Conflict(f"a proposal that is {proposal.state.value.replace('_', ' ')} cannot "
+                       "be revised: only one returned for revision can")
     fields = _fields(proposal_election(session, proposal), values)
     for key, value in fields.items():
         setattr(proposal, key, value)
