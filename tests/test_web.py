@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import html
 import io
-import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,17 +25,14 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 import booth
 from admin.app import create_app
-from admin.demo import open_booth_round
-from ballot.db import make_engine, make_sessionmaker
+from ballot.db import make_sessionmaker
 from ballot.models import BoardEntry, BoothSession, Credential, CredentialStatus, RateEvent
-from ballot.rehearsal import RehearsalConfig, rehearse
-from ballot.schema import upgrade
+from ballot.rehearsal import RehearsalConfig
 from ballot.services import casting, rounds
 from ballot.services.voting import encrypt_marks
 from ballot.verifier import verify_record
@@ -45,6 +40,7 @@ from booth import receipts
 from crypto.at_rest import AtRestKey
 from crypto.credentials import ALPHABET, generate_code, normalize_code
 from crypto.errors import InvalidCredentialCode
+from tests.web_tools import Site, csrf, csrf_from, new_client, seeded_site, site_app, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = Path(booth.__file__).parent / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
@@ -53,85 +49,23 @@ CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, sp
                          election_id="web-2026")
 AT_REST = AtRestKey("web tests at-rest secret")
 SECRET = "web tests flask secret"
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_addresses = itertools.count(1)
-
-
-@dataclass
-class Site:
-    url: str
-    engine: Engine
-    election_id: str
-    round_id: str
-    counted_round_id: str
-    codes: list[str] = field(default_factory=list)
-
-    def code(self) -> str:
-        """A code no other test has used."""
-        return self.codes.pop()
-
-    def session(self) -> Session:
-        return make_sessionmaker(self.engine)()
-
-    @property
-    def sign_in_path(self) -> str:
-        return f"/booth/{self.election_id}/{self.round_id}/"
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{tmp / 'web.sqlite'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    keys = tmp / "keys"
-    keys.mkdir()
-    outcome = rehearse(sessions, CONFIG, keys, at_rest=AT_REST)
-    opened = open_booth_round(sessions, CONFIG.election_id, outcome, codes=10)
-    yield Site(url, engine, CONFIG.election_id, opened.round_id, outcome.round_id,
-               list(opened.codes))
-    engine.dispose()
+    yield from seeded_site(tmp_path_factory, CONFIG, AT_REST)
 
 
 @pytest.fixture
 def app(site: Site) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
-                      "SECRET_KEY": SECRET})
-    yield app
-    app.extensions["piaojue_engine"].dispose()
+    yield from site_app(site, AT_REST, SECRET)
 
 
 def _client(app: Flask) -> FlaskClient:
-    """A test client on an address of its own, so rate limits of one test spare the others."""
-    client = app.test_client()
-    n = next(_addresses)
-    client.environ_base["REMOTE_ADDR"] = f"10.1.{n // 250}.{n % 250 + 1}"
-    return client
+    return new_client(app, 1)
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return _client(app)
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def text_of(response: TestResponse) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def csrf_from(response: TestResponse) -> str:
-    found = CSRF.search(response.get_data(as_text=True))
-    assert found, "the page has no CSRF token"
-    return found.group(1)
-
-
-def csrf(client: FlaskClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, path
-    return csrf_from(page)
 
 
 def count(site: Site, model: Any) -> int:

@@ -11,27 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import inspect
-import itertools
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from admin.app import create_app
-from admin.demo import DEMO_PASSWORD, DEMO_STAFF, open_booth_round
-from ballot.db import make_engine, make_sessionmaker
+from admin.demo import DEMO_PASSWORD, DEMO_STAFF
+from ballot.db import make_sessionmaker
 from ballot.models import (
     BoardEntry,
     BoothSession,
@@ -41,8 +36,7 @@ from ballot.models import (
     Receipt,
     StaffUser,
 )
-from ballot.rehearsal import RehearsalConfig, rehearse
-from ballot.schema import upgrade
+from ballot.rehearsal import RehearsalConfig
 from ballot.services import staff
 from booth import receipts
 from crypto.at_rest import AtRestKey
@@ -50,94 +44,33 @@ from crypto.canonical import parse_json
 from crypto.credentials import generate_code, normalize_code
 from crypto.errors import CryptoError
 from crypto.receipts import RECEIPT_FIELDS
+from tests.web_tools import Site, csrf, csrf_from, new_client, seeded_site, site_app, text_of
 
 CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, spoil=1,
                          voided=0, trustees=3, threshold=2, scrypt_n=2**10, tie=True,
                          election_id="websec-2026")
 AT_REST = AtRestKey("web security tests at-rest secret")
 SECRET = "web security tests flask secret"
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CSRF_REFUSED = "表单已过期或重复提交。请返回、刷新页面后重试。"
 WRONG_ROLE = "您的账号没有访问此页面所需的角色。"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-_addresses = itertools.count(1)
-
-
-@dataclass
-class Site:
-    url: str
-    engine: Engine
-    election_id: str
-    round_id: str
-    counted_round_id: str
-    codes: list[str] = field(default_factory=list)
-
-    def code(self) -> str:
-        """A code no other test has used."""
-        return self.codes.pop()
-
-    def session(self) -> Session:
-        return make_sessionmaker(self.engine)()
-
-    @property
-    def sign_in_path(self) -> str:
-        return f"/booth/{self.election_id}/{self.round_id}/"
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("websec")
-    url = f"sqlite:///{tmp / 'websec.sqlite'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    keys = tmp / "keys"
-    keys.mkdir()
-    outcome = rehearse(sessions, CONFIG, keys, at_rest=AT_REST)
-    opened = open_booth_round(sessions, CONFIG.election_id, outcome, codes=10)
-    yield Site(url, engine, CONFIG.election_id, opened.round_id, outcome.round_id,
-               list(opened.codes))
-    engine.dispose()
+    yield from seeded_site(tmp_path_factory, CONFIG, AT_REST)
 
 
 @pytest.fixture
 def app(site: Site) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
-                      "SECRET_KEY": SECRET})
-    yield app
-    app.extensions["piaojue_engine"].dispose()
+    yield from site_app(site, AT_REST, SECRET)
 
 
 def _client(app: Flask) -> FlaskClient:
-    """A test client on an address of its own: a tablet or a staff laptop of its own."""
-    client = app.test_client()
-    n = next(_addresses)
-    client.environ_base["REMOTE_ADDR"] = f"10.2.{n // 250}.{n % 250 + 1}"
-    return client
+    return new_client(app, 2)
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return _client(app)
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def text_of(response: TestResponse) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def csrf_from(response: TestResponse) -> str:
-    found = CSRF.search(response.get_data(as_text=True))
-    assert found, "the page has no CSRF token"
-    return found.group(1)
-
-
-def csrf(client: FlaskClient, path: str = "/verify") -> str:
-    page = client.get(path)
-    assert page.status_code == 200, path
-    return csrf_from(page)
 
 
 def location(response: TestResponse) -> str:
