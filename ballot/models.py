@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -308,6 +311,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     roles: Mapped[str] = mapped_column(String(200))
     """Comma-separated: presidium, reviewer, clerk, department, trustee."""
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """For department staff: the implementing department whose projects they report on."""
     active: Mapped[bool] = mapped_column(default=True)
     created: Mapped[created_at]
 
@@ -400,3 +405,168 @@ class ProposalEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     findings: Mapped[dict[str, Any] | None]
+
+
+class TrackedState(enum.StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    completed = "completed"
+    delayed = "delayed"
+
+
+class QuestionState(enum.StrEnum):
+    asked = "asked"
+    answered = "answered"
+    published = "published"
+    withheld = "withheld"
+
+
+class RectificationState(enum.StrEnum):
+    ordered = "ordered"
+    reported = "reported"
+    passed = "passed"
+    failed = "failed"
+
+
+supervision = Table(
+    "supervision", Base.metadata,
+    Column("tracked_id", ForeignKey("tracked_project.id"), primary_key=True),
+    Column("deputy_id", ForeignKey("deputy.id"), primary_key=True),
+)
+"""Deputies on an elected project's supervision group (代表监督小组)."""
+
+
+class TrackedProject(Base):
+    """An elected project followed through its year (晒单): plan, progress, ratings."""
+
+    __tablename__ = "tracked_project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), unique=True)
+    elected_in_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    """The published selection round (or runoff) that elected it."""
+    department: Mapped[str] = mapped_column(String(200), default="")
+    budget_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    planned_start: Mapped[dt.date | None] = mapped_column(Date)
+    planned_end: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[TrackedState] = mapped_column(_enum(TrackedState),
+                                                default=TrackedState.planned)
+    delay_reason: Mapped[str] = mapped_column(Text, default="")
+    percent: Mapped[int] = mapped_column(default=0)
+    """Progress as last reported, 0-100."""
+
+    project: Mapped[Project] = relationship()
+    elected_in: Mapped[Round] = relationship()
+    milestones: Mapped[list[Milestone]] = relationship(order_by="Milestone.due",
+                                                       cascade="all, delete-orphan")
+    updates: Mapped[list[ProgressUpdate]] = relationship(order_by="ProgressUpdate.id")
+    checks: Mapped[list[QuarterlyCheck]] = relationship(order_by="QuarterlyCheck.id")
+    questions: Mapped[list[PublicQuestion]] = relationship(order_by="PublicQuestion.id")
+    rectifications: Mapped[list[Rectification]] = relationship(order_by="Rectification.id")
+    supervisors: Mapped[list[Deputy]] = relationship(secondary=supervision,
+                                                     order_by="Deputy.seat")
+
+    __table_args__ = (CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),)
+
+
+class Milestone(Base):
+    __tablename__ = "milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int] = mapped_column(ForeignKey("tracked_project.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    due: Mapped[dt.date] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ProgressUpdate(Base):
+    """A department's report on its project: appended, never edited, shown to the public."""
+
+    __tablename__ = "progress_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int] = mapped_column(ForeignKey("tracked_project.id"))
+    at: Mapped[created_at]
+    actor: Mapped[str] = mapped_column(String(100))
+    percent: Mapped[int]
+    state: Mapped[TrackedState] = mapped_column(_enum(TrackedState))
+    text: Mapped[str] = mapped_column(Text)
+    files: Mapped[list[UpdateFile]] = relationship(order_by="UpdateFile.id")
+
+
+class UpdateFile(Base):
+    """A photo or document attached to a progress update (type and size checked)."""
+
+    __tablename__ = "update_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("progress_update.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QuarterlyCheck(Base):
+    """The presidium's quarterly check of a project and its conclusion (季度督查)."""
+
+    __tablename__ = "quarterly_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int] = mapped_column(ForeignKey("tracked_project.id"))
+    quarter: Mapped[str] = mapped_column(String(7))
+    """Like 2026Q2."""
+    verdict: Mapped[str] = mapped_column(String(20))
+    """on_track, behind or at_risk."""
+    conclusion: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[created_at]
+
+    __table_args__ = (UniqueConstraint("tracked_id", "quarter"),)
+
+
+class PublicQuestion(Base):
+    """A question from the public about a project; published only once staff have
+    read the department's answer (群众督)."""
+
+    __tablename__ = "public_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int] = mapped_column(ForeignKey("tracked_project.id"))
+    asker_name: Mapped[str] = mapped_column(String(100))
+    asker_contact: Mapped[str] = mapped_column(String(200), default="")
+    """For staff only, like a proposer's contact."""
+    question: Mapped[str] = mapped_column(Text)
+    asked: Mapped[created_at]
+    state: Mapped[QuestionState] = mapped_column(_enum(QuestionState),
+                                                 default=QuestionState.asked)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(100), default="")
+    moderated_by: Mapped[str] = mapped_column(String(100), default="")
+    withheld_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Rectification(Base):
+    """A task set when a rating flags the project (整改): report, then re-rating."""
+
+    __tablename__ = "rectification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int] = mapped_column(ForeignKey("tracked_project.id"))
+    rating_round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    """The published rating round whose result flagged the project."""
+    instructions: Mapped[str] = mapped_column(Text)
+    due: Mapped[dt.date] = mapped_column(Date)
+    ordered_by: Mapped[str] = mapped_column(String(100))
+    ordered: Mapped[created_at]
+    state: Mapped[RectificationState] = mapped_column(_enum(RectificationState),
+                                                      default=RectificationState.ordered)
+    report: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(100), default="")
+    reported: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rerating_round_pk: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+
+    rating_round: Mapped[Round] = relationship(foreign_keys=[rating_round_pk])
+    rerating_round: Mapped[Round | None] = relationship(foreign_keys=[rerating_round_pk])
+
+    __table_args__ = (UniqueConstraint("tracked_id", "rating_round_pk"),)

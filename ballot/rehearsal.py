@@ -324,7 +324,25 @@ class Rehearsal:
 
     def count(self) -> RehearsalOutcome:
         """Close, let t trustees decrypt offline, combine, publish, export, follow up."""
-        eid, round_id, n = self.eid, self.round_id, self.config.trustees
+        result = self.tally(self.round_id)
+        followup_id = None
+        with self.sessions.begin() as s:
+            round_ = rounds.get_round(s, self.eid, self.round_id)
+            files = export.record_files_for(s, round_)
+            if self.config.kind == "selection" and (result["runoff"] or result["unfilled"]):
+                kind = "runoff" if result["runoff"] else "further"
+                followup: Round = tallying.create_followup(
+                    s, round_, f"{kind}-1", f"{self.config.year}年度民生实事项目" +
+                    ("再次投票" if kind == "runoff" else "补充票决"))
+                followup_id = followup.round_id
+                self.log.append(f"{kind} round {followup_id} created over "
+                                f"{', '.join(r.project.code for r in followup.rows)} for "
+                                f"{followup.seats} seat(s)")
+        return RehearsalOutcome(self.round_id, files, result, [], self.log, followup_id)
+
+    def tally(self, round_id: str) -> dict[str, Any]:
+        """Close the round, let t trustees decrypt offline, combine and publish."""
+        eid, n = self.eid, self.config.trustees
         with self.sessions.begin() as s:
             round_ = rounds.get_round(s, eid, round_id)
             rounds.close_round(s, round_)
@@ -339,22 +357,32 @@ class Rehearsal:
                     tallying.import_share(s, rounds.get_round(s, eid, round_id), share)
                 self.progress("decryption", done, len(deciders))
             self.log.append(f"decryption shares from trustees {', '.join(map(str, deciders))}")
-        followup_id = None
         with self.sessions.begin() as s:
             round_ = rounds.get_round(s, eid, round_id)
             result = tallying.combine(s, round_)
             tallying.publish(s, round_)
-            files = export.record_files_for(s, round_)
-            if self.config.kind == "selection" and (result["runoff"] or result["unfilled"]):
-                kind = "runoff" if result["runoff"] else "further"
-                followup: Round = tallying.create_followup(
-                    s, round_, f"{kind}-1", f"{self.config.year}年度民生实事项目" +
-                    ("再次投票" if kind == "runoff" else "补充票决"))
-                followup_id = followup.round_id
-                self.log.append(f"{kind} round {followup_id} created over "
-                                f"{', '.join(r.project.code for r in followup.rows)} for "
-                                f"{followup.seats} seat(s)")
-        return RehearsalOutcome(round_id, files, result, [], self.log, followup_id)
+        return result
+
+    def hold(self, round_id: str, plan: list[list[list[int]]]) -> dict[str, Any]:
+        """Hold a draft round made elsewhere (a rating or re-rating round): the first
+        ``config.present`` deputies check in, one ballot per matrix in ``plan`` is
+        cast, and the round is counted and published. Returns its result."""
+        if len(plan) > self.config.present:
+            raise ValueError("more ballots than deputies present")
+        with self.sessions.begin() as s:
+            round_ = rounds.get_round(s, self.eid, round_id)
+            for deputy in roster.list_deputies(s, round_.election)[: self.config.present]:
+                rounds.check_in(s, round_, deputy)
+            slips = credentials.make_slips(self.eid, round_id, self.config.present, self.rng)
+            credentials.issue(s, round_, [slip.public_key for slip in slips])
+            rounds.open_round(s, round_)
+        for slip, marks in zip(slips, plan, strict=False):
+            with self.sessions.begin() as s:
+                round_ = rounds.get_round(s, self.eid, round_id)
+                prepared = encrypt_marks(round_, marks, self.rng)
+                public_key, signature = sign_with_code(round_, slip.code, prepared)
+                casting.cast(s, round_, prepared.ballot, public_key, signature, self.at_rest)
+        return self.tally(round_id)
 
 
 def rehearse(

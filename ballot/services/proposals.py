@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,10 +28,11 @@ from ballot.models import (
     Round,
 )
 from ballot.services import roster, rounds
-from ballot.tabular import has_control, read_table
+from ballot.services.attachments import MAX_ATTACHMENT as MAX_ATTACHMENT
+from ballot.services.attachments import Attachment, check_attachment
+from ballot.services.fields import text as _text
+from ballot.tabular import read_table
 
-ATTACHMENT_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-MAX_ATTACHMENT = 5 * 1024 * 1024
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 FINDING_FIELDS = ("cost_estimate", "funding_source", "legality", "risk", "department",
                   "deadline")
@@ -57,17 +57,6 @@ PROPOSAL_COLUMNS = {"title": "title", "项目名称": "title", "名称": "title"
                     "代表": "deputy_name"}
 
 
-def _text(value: Any, field: str, most: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise InvalidInput(f"{field} is required")
-    if len(text) > most:
-        raise InvalidInput(f"{field} has at most {most} characters")
-    if has_control(text):
-        raise InvalidInput(f"{field} contains a control character")
-    return text
-
-
 def _cost(value: Any) -> Decimal | None:
     text = str(value or "").strip()
     if not text:
@@ -76,26 +65,6 @@ def _cost(value: Any) -> Decimal | None:
         return roster.parse_cost(text)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class Attachment:
-    name: str
-    content_type: str
-    data: bytes
-
-
-def _check_attachment(attachment: Attachment | None) -> None:
-    if attachment is None:
-        return
-    if attachment.content_type not in ATTACHMENT_TYPES:
-        raise InvalidInput("an attachment is a PDF, JPEG or PNG file")
-    if len(attachment.data) > MAX_ATTACHMENT:
-        raise InvalidInput("an attachment has at most 5 MB")
-    magic = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff",
-             "image/png": b"\x89PNG"}[attachment.content_type]
-    if not attachment.data.startswith(magic):
-        raise InvalidInput("the attachment's content is not the file type it claims")
 
 
 def _fields(election: Election, values: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +107,7 @@ def submit(session: Session, election: Election, values: dict[str, Any], *,
     name = _text(values.get("proposer_name"), "proposer name", 100)
     contact = _text(values.get("proposer_contact"), "contact", 200, required=False)
     deputy = _text(values.get("deputy_name"), "deputy name", 100, required=source == "deputy")
-    _check_attachment(attachment)
+    check_attachment(attachment)
     proposal = Proposal(election_id=election.id, tracking_code=_new_code(session),
                         source=source, proposer_name=name, proposer_contact=contact,
                         deputy_name=deputy, state=ProposalState.submitted, **fields)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, InvalidInput
-from ballot.models import Round, RoundState, TrusteeDecryption
+from ballot.models import Round, RoundKind, RoundState, TrusteeDecryption
 from ballot.rules import Reconciliation, compute_result
-from ballot.services import board
+from ballot.services import board, rectification, tracking
 from ballot.services.ceremony import published_commitments
 from ballot.services.credentials import issued_count
 from ballot.services.rounds import create_round, manifest_of
@@ -159,6 +159,12 @@ def publish(session: Session, round_: Round) -> Round:
         raise Conflict(f"round {round_.round_id} is {round_.state.value}: count it first")
     round_.state = RoundState.published
     session.flush()
+    # What a published result sets going: elected projects are tracked (晒单);
+    # a re-rating settles the rectifications it was opened for (评单).
+    if round_.kind == RoundKind.selection:
+        tracking.start_tracking(session, round_)
+    else:
+        rectification.settle(session, round_)
     return round_
 
 
