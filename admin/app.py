@@ -55,9 +55,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["piaojue_engine"] = engine
     init_shell(app, make_sessionmaker(engine))
 
+    # Importing these adds their pages to the admin and public blueprints.
     import admin.proposals
-    import admin.session_day  # noqa: F401 - adds the session-day pages to the admin blueprint
-    import booth.proposals_public  # noqa: F401 - adds the proposal pages to the public site
+    import admin.session_day
+    import admin.tracking  # noqa: F401
+    import booth.projects_public
+    import booth.proposals_public  # noqa: F401
     from admin.web import bp as admin_bp
     from booth.public import bp as public_bp
     from booth.routes import bp as booth_bp

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.models import Round, RoundState
 from ballot.rehearsal import RehearsalOutcome
-from ballot.services import credentials, elections, proposals, roster, rounds, staff
+from ballot.services import (
+    credentials,
+    elections,
+    proposals,
+    rectification,
+    roster,
+    rounds,
+    staff,
+    tracking,
+)
 
 DEMO_STAFF = (("zhuxituan", "presidium", "主席团秘书"), ("dengji", "clerk", "登记员"),
               ("shencha", "reviewer", "审查员"))
@@ -28,6 +37,7 @@ DEMO_PROPOSALS = (
     ("菜市场冷链设施", "商贸流通", "returned_for_revision", "请补充建设地点和资金估算。"),
 )
 DEMO_PASSWORD = "piaojue-demo-2026"
+DEMO_DEPARTMENT_LOGIN = "bumen"
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,8 @@ def open_booth_round(sessions: sessionmaker[Session], election_id: str,
         if outcome.followup_round_id:
             round_ = rounds.get_round(s, election_id, outcome.followup_round_id)
         else:
-            elected = set(outcome.result.get("elected", []))
-            projects = [p for p in roster.list_projects(s, election) if p.code in elected]
-            round_ = rounds.create_round(s, election, round_id="midyear-rating",
-                                         kind="rating", title="2026年度民生实事项目年中票评",
-                                         project_ids=[p.id for p in projects])
+            round_ = rectification.create_rating_round(s, election, round_id="midyear-rating",
+                                                       title="2026年度民生实事项目年中票评")
         for deputy in roster.list_deputies(s, election):
             rounds.check_in(s, round_, deputy)
         slips = credentials.make_slips(election_id, round_.round_id, codes)
@@ -84,3 +91,29 @@ def seed_proposals(sessions: sessionmaker[Session], election_id: str) -> None:
                 proposals.reject(s, p, "审查员", answer)
             elif state == "returned_for_revision":
                 proposals.return_for_revision(s, p, "审查员", answer)
+
+
+def seed_progress(sessions: sessionmaker[Session], election_id: str) -> str:
+    """Plans, progress, a quarterly check and an answered question for the elected
+    projects (晒单), and a login for the first project's department. Returns it."""
+    with sessions.begin() as s:
+        election = elections.get_election(s, election_id)
+        tracked = tracking.tracked_projects(s, election)
+        for i, t in enumerate(tracked):
+            tracking.set_plan(s, t, {"department": t.department, "budget": t.budget_wan,
+                                     "planned_start": "2026-03-01",
+                                     "planned_end": "2026-12-31"})
+            tracking.add_milestone(s, t, "完成设计和招标", "2026-04-30")
+            tracking.post_update(s, t, f"{t.department}", percent=20 + 15 * (i % 4),
+                                 state="in_progress", text_="已完成招标，施工单位进场。")
+        if not tracked:
+            return ""
+        first = tracked[0]
+        tracking.record_check(s, first, "主席团秘书", quarter="2026Q2", verdict="on_track",
+                              conclusion="进度符合计划，督促做好安全文明施工。")
+        question = tracking.ask(s, first, {"name": "李先生", "question": "施工期间道路如何通行？"})
+        tracking.answer(s, question, first.department, "施工期间设置临时便道，早晚高峰不施工。")
+        tracking.publish_question(s, question, "主席团秘书")
+        staff.create_staff(s, DEMO_DEPARTMENT_LOGIN, DEMO_PASSWORD, ["department"],
+                           f"{first.department}联络员", department=first.department)
+        return first.department

@@ -1,4 +1,4 @@
-"""PDF documents: credential slips to print, and the results report.
+"""PDF documents: credential slips to print, the results report and the year report.
 
 Chinese text needs a CJK font embedded in the PDF; Debian's fonts-noto-cjk
 provides Noto Sans CJK (`make test` and the server install it). fpdf2
@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import glob
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import qrcode
 from fpdf import FPDF
 
 from ballot.errors import Conflict
-from ballot.models import Round
+from ballot.models import Round, RoundKind
+from ballot.services.year_report import (
+    CLASS_ZH,
+    RECT_ZH,
+    STATE_ZH,
+    STATUS_ZH,
+    YearReport,
+)
 
 FONT_CANDIDATES = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # SC face of the collection
@@ -178,3 +185,150 @@ def _bar_chart(pdf: FPDF, rows: list[dict[str, Any]], key: str, most: int, label
         pdf.set_xy(32 + 140 * r[key] / most, y)
         pdf.cell(20, 5, str(r[key]))
         pdf.ln(6)
+
+
+def _table(pdf: FPDF, head: Sequence[str], rows: Sequence[Sequence[str]],
+           widths: Sequence[float]) -> None:
+    pdf.set_font("cjk", size=9)
+    for cells, shade in [(head, True), *((r, False) for r in rows)]:
+        if pdf.get_y() > 275:
+            pdf.add_page()
+        pdf.set_fill_color(230 if shade else 255)
+        for text, w in zip(cells, widths, strict=True):
+            pdf.cell(w, 6.5, pdf_fit(pdf, text, w - 1), border=1, fill=shade)
+        pdf.ln()
+    pdf.ln(3)
+
+
+def pdf_fit(pdf: FPDF, text: str, width: float) -> str:
+    """Shorten ``text`` with an ellipsis so it fits ``width`` mm in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    if pdf.get_y() > 250:
+        pdf.add_page()
+    pdf.ln(2)
+    pdf.set_font("cjk", size=13)
+    _paragraph(pdf, 8, text)
+    pdf.set_font("cjk", size=10)
+
+
+def year_report_pdf(report: YearReport, results_url: Callable[[str], str]) -> bytes:
+    """The year in Chinese, list by list (选单, 定单, 晒单, 评单, 整改), ending with a
+    QR code per published round that opens its results and record, and the board
+    hash the downloaded record must end with."""
+    election = report.election
+    pdf = _document()
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    _paragraph(pdf, 9, f"{election.congress_name}\n{election.year}年度民生实事项目工作报告",
+               align="C")
+    pdf.set_font("cjk", size=10)
+
+    _heading(pdf, "一、选单：征集与答复")
+    accepted = sum(c.accepted for c in report.categories)
+    _paragraph(pdf, 6, f"共收到群众和代表提出的项目建议 {report.proposals_received} 件，已答复 "
+                       f"{report.proposals_answered} 件，采纳进入项目储备库 {accepted} 件。")
+    _table(pdf, ("类别", "收到", "已答复", "采纳"),
+           [(c.category, str(c.received), str(c.answered), str(c.accepted))
+            for c in report.categories], (70, 30, 30, 30))
+
+    titles = {p.tracked.project.code: p.tracked.project.title for p in report.projects}
+    for line in report.rounds:
+        titles.update({r.project.code: r.project.title for r in line.round.rows})
+    selections = [line.round for line in report.rounds
+                  if line.round.kind == RoundKind.selection]
+    ratings = [line.round for line in report.rounds if line.round.kind == RoundKind.rating]
+    _heading(pdf, "二、定单：代表票决")
+    if not selections:
+        _paragraph(pdf, 6, "本年度尚未公布票决结果。")
+    for round_ in selections:
+        _round_table(pdf, round_, titles)
+
+    _heading(pdf, "三、晒单：项目实施进度")
+    _table(pdf, ("编号", "项目名称", "承办部门", "进度", "状态", "督查"),
+           [(p.tracked.project.code, p.tracked.project.title, p.tracked.department,
+             f"{p.tracked.percent}%", STATE_ZH[p.tracked.state.value],
+             f"{len(p.tracked.checks)} 次") for p in report.projects],
+           (16, 70, 44, 18, 20, 22))
+    if report.projects:
+        _progress_bars(pdf, report)
+
+    _heading(pdf, "四、评单：代表测评")
+    if not ratings:
+        _paragraph(pdf, 6, "本年度尚未公布测评结果。")
+    for round_ in ratings:
+        _round_table(pdf, round_, titles)
+
+    tasks = [(p, r) for p in report.projects for r in p.rectifications]
+    _heading(pdf, "五、整改")
+    if tasks:
+        _table(pdf, ("编号", "因", "期限", "状态", "再评"),
+               [(p.tracked.project.code, r.rating_round.title, r.due.isoformat(),
+                 RECT_ZH[r.state.value], r.rerating_round.title if r.rerating_round else "—")
+                for p, r in tasks], (16, 70, 26, 30, 48))
+    else:
+        _paragraph(pdf, 6, "本年度没有需整改的项目。")
+
+    _heading(pdf, "六、核验")
+    _paragraph(pdf, 5.5, "每一轮投票的选举记录均已公开。扫描二维码打开该轮结果页面并下载记录，"
+                         "用 piaojue verify 记录.zip 独立核验每张选票的证明、监票人的解密证明、"
+                         "计票和规则；下载的记录中公告板最后的哈希应与下列哈希一致。", align="L")
+    pdf.ln(2)
+    for line in report.rounds:
+        if pdf.get_y() > 250:
+            pdf.add_page()
+        y = pdf.get_y()
+        url = results_url(line.round.round_id)
+        pdf.image(_qr_png(url), x=12, y=y, w=26, h=26)
+        pdf.set_xy(42, y)
+        pdf.multi_cell(0, 5, f"{line.round.title}（{line.round.round_id}）\n{url}\n"
+                             f"公告板哈希 {line.board_hash}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), y + 28))
+    return _finish(pdf)
+
+
+def _round_table(pdf: FPDF, round_: Round, titles: dict[str, str]) -> None:
+    """One published round: its reconciliation and its result, row by row."""
+    result = round_.result or {}
+    rec = result.get("reconciliation", {})
+    pdf.set_font("cjk", size=11)
+    _paragraph(pdf, 7, round_.title)
+    pdf.set_font("cjk", size=10)
+    _paragraph(pdf, 6, f"应到 {rec.get('enrolled')} 人，实到 {rec.get('present')} 人，"
+                       f"发出凭证 {rec.get('issued')} 张，收回选票 {rec.get('cast')} 张。")
+    if round_.kind == RoundKind.selection:
+        _table(pdf, ("编号", "项目名称", "赞成", "反对", "弃权", "结果"),
+               [(r["id"], titles.get(r["id"], ""), str(r["for"]), str(r["against"]),
+                 str(r["abstain"]), STATUS_ZH[r["status"]]) for r in result["rows"]],
+               (16, 84, 18, 18, 18, 36))
+    else:
+        _table(pdf, ("编号", "项目名称", "满意", "基本满意", "不满意", "等次"),
+               [(r["id"], titles.get(r["id"], ""), str(r["satisfied"]),
+                 str(r["basically_satisfied"]), str(r["dissatisfied"]),
+                 CLASS_ZH[r["class"]] + ("，需整改" if r["flagged"] else ""))
+                for r in result["rows"]], (16, 78, 18, 22, 18, 38))
+
+
+def _progress_bars(pdf: FPDF, report: YearReport) -> None:
+    pdf.set_font("cjk", size=9)
+    for p in report.projects:
+        if pdf.get_y() > 275:
+            pdf.add_page()
+        y = pdf.get_y()
+        pdf.set_xy(12, y)
+        pdf.cell(16, 5, p.tracked.project.code)
+        pdf.set_draw_color(120)
+        pdf.rect(30, y + 0.5, 140, 4)
+        pdf.set_fill_color(27, 110, 58)
+        if p.tracked.percent:
+            pdf.rect(30, y + 0.5, 140 * p.tracked.percent / 100, 4, style="F")
+        pdf.set_xy(173, y)
+        pdf.cell(20, 5, f"{p.tracked.percent}%")
+        pdf.ln(6)
+    pdf.ln(2)

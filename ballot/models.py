@@ -463,7 +463,8 @@ class TrackedProject(Base):
     updates: Mapped[list[ProgressUpdate]] = relationship(order_by="ProgressUpdate.id")
     checks: Mapped[list[QuarterlyCheck]] = relationship(order_by="QuarterlyCheck.id")
     questions: Mapped[list[PublicQuestion]] = relationship(order_by="PublicQuestion.id")
-    rectifications: Mapped[list[Rectification]] = relationship(order_by="Rectification.id")
+    rectifications: Mapped[list[Rectification]] = relationship(order_by="Rectification.id",
+                                                               back_populates="tracked")
     supervisors: Mapped[list[Deputy]] = relationship(secondary=supervision,
                                                      order_by="Deputy.seat")
 
@@ -566,6 +567,7 @@ class Rectification(Base):
     reported: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     rerating_round_pk: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
 
+    tracked: Mapped[TrackedProject] = relationship(back_populates="rectifications")
     rating_round: Mapped[Round] = relationship(foreign_keys=[rating_round_pk])
     rerating_round: Mapped[Round | None] = relationship(foreign_keys=[rerating_round_pk])
 

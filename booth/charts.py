@@ -46,3 +46,50 @@ def result_bars(kind: str, result: dict[str, Any], _: Callable[[str], str]) -> s
         x += 150
     out.append("</svg>")
     return "".join(out)
+
+
+def rating_history(points: list[tuple[str, int, int, str]], threshold: float,
+                   _: Callable[[str], str]) -> str:
+    """A project's ratings over time: one dot per rating round at its 满意率
+    ((satisfied + basically satisfied) / marks), coloured by class, against the
+    threshold line. ``points`` are (round label, good, marks, class)."""
+    width, height, left, top, plot_h = 560, 200, 44, 12, 140
+    step = (width - left - 20) / max(1, len(points))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+           f'viewBox="0 0 {width} {height}" '
+           f'aria-label="{escape(_("Satisfaction rate per rating round"))}">']
+    for pct in (0, 50, 100):
+        y = top + plot_h * (1 - pct / 100)
+        out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
+                   f'stroke="#ccc"/><text x="0" y="{y + 4:.1f}" class="chart-label">'
+                   f'{pct}%</text>')
+    y = top + plot_h * (1 - threshold)
+    threshold_label = _("Threshold")
+    out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
+               f'stroke="{COLOURS["dissatisfied"]}" stroke-dasharray="6 4"><title>'
+               f'{escape(threshold_label)}: {threshold:.0%}</title></line>')
+    previous = None
+    for i, (label, good, marks, cls) in enumerate(points):
+        x = left + step * (i + 0.5)
+        rate = good / marks if marks else 0.0
+        y = top + plot_h * (1 - rate)
+        if previous:
+            out.append(f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{x:.1f}" '
+                       f'y2="{y:.1f}" stroke="#555"/>')
+        previous = (x, y)
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{COLOURS[cls]}"><title>'
+                   f'{escape(label)}: {good}/{marks}</title></circle>'
+                   f'<text x="{x:.1f}" y="{y - 12:.1f}" text-anchor="middle" '
+                   f'class="chart-value">{rate:.0%}</text>'
+                   f'<text x="{x:.1f}" y="{height - 24}" text-anchor="middle" '
+                   f'class="chart-label">{escape(label[:14])}</text>')
+    x = left
+    labels = {"satisfied": _("Satisfied"), "basically_satisfied": _("Basically satisfied"),
+              "dissatisfied": _("Dissatisfied")}
+    for cls, text in labels.items():
+        out.append(f'<circle cx="{x + 6}" cy="{height - 8}" r="6" fill="{COLOURS[cls]}"/>'
+                   f'<text x="{x + 16}" y="{height - 3}" class="chart-legend">'
+                   f'{escape(text)}</text>')
+        x += 160
+    out.append("</svg>")
+    return "".join(out)

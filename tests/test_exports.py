@@ -72,7 +72,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                             seats=1)
         for username, role in (("zhuxituan", "presidium"), ("dengji", "clerk"),
                                ("bumen", "department")):
-            staff.create_staff(s, username, PASSWORD, [role])
+            staff.create_staff(s, username, PASSWORD, [role],
+                               department="住建局" if role == "department" else "")
     app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": AT_REST,
                       "SECRET_KEY": "export tests flask secret"})
     try:
@@ -303,7 +304,8 @@ def _post(client: FlaskClient, url: str, token: str) -> TestResponse:
 def test_every_session_day_route_is_listed_here(site: Site) -> None:
     """PAGES and ACTIONS cover every staff route but the login, logout and dashboard.
 
-    The review and adoption pages (选单/议单) are checked in tests/test_proposals_web.py.
+    The review and adoption pages (选单/议单) are checked in tests/browser/test_proposals.py,
+    the project pages (晒单/评单) in tests/test_tracking_web.py.
     """
     listed = set()
     adapter = site.app.url_map.bind("localhost")
@@ -312,7 +314,9 @@ def test_every_session_day_route_is_listed_here(site: Site) -> None:
         listed.add((endpoint, method))
     routes = {(rule.endpoint, m) for rule in site.app.url_map.iter_rules()
               if rule.endpoint.startswith("admin.")
-              and not rule.endpoint.startswith(("admin.proposal", "admin.adopt"))
+              and not rule.endpoint.startswith(("admin.proposal", "admin.adopt",
+                                                "admin.tracked", "admin.rating",
+                                                "admin.rectification", "admin.year_report"))
               for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes - listed == {("admin.login", "GET"), ("admin.login", "POST"),
                                ("admin.logout", "POST"), ("admin.dashboard", "GET")}

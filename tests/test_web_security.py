@@ -92,7 +92,8 @@ def counts(site: Site) -> dict[str, int]:
 def make_staff(site: Site, username: str, roles: list[str], password: str = DEMO_PASSWORD,
                *, strip_roles: bool = False, active: bool = True) -> int:
     with make_sessionmaker(site.engine).begin() as s:
-        user = staff.create_staff(s, username, password, roles, f"Staff {username}")
+        user = staff.create_staff(s, username, password, roles, f"Staff {username}",
+                                  department="住建局" if "department" in roles else "")
         if strip_roles:  # an account whose roles were all withdrawn
             s.execute(update(StaffUser).where(StaffUser.id == user.id).values(roles=""))
         if not active:
@@ -154,7 +155,8 @@ def declared_roles(app: Flask, endpoint: str) -> tuple[str, ...] | None:
 
 
 def url_of(app: Flask, rule: Rule, site: Site) -> str:
-    known = {"election_id": site.election_id, "round_id": site.round_id, "index": "1"}
+    known = {"election_id": site.election_id, "round_id": site.round_id, "index": "1",
+             "fmt": "pdf"}
     values = {name: known.get(name, "1") for name in rule.arguments}
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 

@@ -17,7 +17,14 @@ from admin.cli.common import ok
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
 from admin.config import INSTANCE, at_rest_key
-from admin.demo import DEMO_PASSWORD, DEMO_STAFF, open_booth_round, seed_proposals
+from admin.demo import (
+    DEMO_DEPARTMENT_LOGIN,
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    open_booth_round,
+    seed_progress,
+    seed_proposals,
+)
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import InvalidInput
 from ballot.record import write_record
@@ -118,6 +125,7 @@ def demo_command(out: Path, port: int, no_serve: bool) -> None:
     engine = make_engine(url)
     booth_round = open_booth_round(make_sessionmaker(engine), "demo-2026", outcome)
     seed_proposals(make_sessionmaker(engine), "demo-2026")
+    department = seed_progress(make_sessionmaker(engine), "demo-2026")
     engine.dispose()
     base = f"http://127.0.0.1:{port}"
     click.echo(f"""
@@ -125,8 +133,10 @@ def demo_command(out: Path, port: int, no_serve: bool) -> None:
 公开页面 public pages   {base}/
 投票终端 booth          {base}/booth/   （{booth_round.title}）
 工作人员 staff          {base}/admin/
-  logins: {", ".join(f"{u} ({r})" for u, r, _ in DEMO_STAFF)}   password: {DEMO_PASSWORD}
+  logins: {", ".join(f"{u} ({r})" for u, r, _ in DEMO_STAFF)},
+          {DEMO_DEPARTMENT_LOGIN} (department: {department})   password: {DEMO_PASSWORD}
 项目建议 proposals      {base}/propose   {base}/proposals/demo-2026
+项目进度 projects       {base}/projects/demo-2026
 凭证码 credential codes for the open round (one ballot each):
   {chr(10).join("  " + c for c in booth_round.codes).strip()}
 核对记录 verify the record yourself: .venv/bin/piaojue verify {out}

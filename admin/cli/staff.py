@@ -21,9 +21,11 @@ def staff_group() -> None:
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice(staff.ROLES), help="repeat for several roles")
 @click.option("--name", default="", help="display name")
+@click.option("--department", default="",
+              help="for the department role: the implementing department (like 住建局)")
 @click.option("--password-file", type=existing_file,
               help="read the password from this file (else $PIAOJUE_STAFF_PASSWORD or a prompt)")
-def add_command(username: str, roles: tuple[str, ...], name: str,
+def add_command(username: str, roles: tuple[str, ...], name: str, department: str,
                 password_file: Path | None) -> None:
     """Create a staff account; the password is stored only as a scrypt hash."""
     if password_file:
@@ -32,5 +34,5 @@ def add_command(username: str, roles: tuple[str, ...], name: str,
         password = os.environ.get("PIAOJUE_STAFF_PASSWORD") or click.prompt(
             "Password", hide_input=True, confirmation_prompt=True)
     with transaction() as s:
-        user = staff.create_staff(s, username, password, list(roles), name)
+        user = staff.create_staff(s, username, password, list(roles), name, department)
         ok(f"staff account {user.username} ({user.roles})")

@@ -122,8 +122,7 @@ def create_rerating_round(session: Session, election: Election, *, round_id: str
     tasks = awaiting_rerating(session, election)
     if not tasks:
         raise Conflict("no rectification report awaits a re-rating")
-    project_ids = sorted({session.get(TrackedProject, t.tracked_id).project_id  # type: ignore[union-attr]
-                          for t in tasks})
+    project_ids = sorted({t.tracked.project_id for t in tasks})
     round_ = rounds.create_round(session, election, round_id=round_id, kind="rating",
                                  title=title, project_ids=project_ids, threshold=threshold,
                                  parent=tasks[0].rating_round)
@@ -139,7 +138,7 @@ def settle(session: Session, round_: Round) -> list[Rectification]:
         Rectification.rerating_round_pk == round_.id)))
     flagged = set(flagged_codes(round_)) if tasks else set()
     for task in tasks:
-        code = session.get(TrackedProject, task.tracked_id).project.code  # type: ignore[union-attr]
+        code = task.tracked.project.code
         task.state = (RectificationState.failed if code in flagged
                       else RectificationState.passed)
     session.flush()

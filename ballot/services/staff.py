@@ -44,7 +44,7 @@ _DUMMY_HASH = hash_password("piaojue timing equaliser")
 
 
 def create_staff(session: Session, username: str, password: str, roles: list[str],
-                 display_name: str = "") -> StaffUser:
+                 display_name: str = "", department: str = "") -> StaffUser:
     if not _USERNAME.match(username):
         raise InvalidInput("a username has 3 to 64 lower-case letters, digits, '.', '_' or '-'")
     unknown = [r for r in roles if r not in ROLES]
@@ -52,11 +52,16 @@ def create_staff(session: Session, username: str, password: str, roles: list[str
         raise InvalidInput(f"roles must be among {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    department = department.strip()
+    if "department" in roles and not department:
+        raise InvalidInput("a department account names its department (like 住建局)")
+    if len(department) > 200:
+        raise InvalidInput("a department name has at most 200 characters")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
         raise Conflict(f"the username {username!r} is taken")
     user = StaffUser(username=username, display_name=display_name or username,
                      password_hash=hash_password(password),
-                     roles=",".join(sorted(set(roles))))
+                     roles=",".join(sorted(set(roles))), department=department)
     session.add(user)
     session.flush()
     return user

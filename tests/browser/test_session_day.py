@@ -107,7 +107,7 @@ def day(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with sessions.begin() as s:
         staff.create_staff(s, "zhuxituan", PASSWORD, ["presidium"], "主席团秘书")
         staff.create_staff(s, "dengji", PASSWORD, ["clerk"], "登记员")
-        staff.create_staff(s, "bumen", PASSWORD, ["department"], "实施单位")
+        staff.create_staff(s, "bumen", PASSWORD, ["department"], "实施单位", department="住建局")
     at_rest = AtRestKey("session day at-rest secret")
     app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
                       "SECRET_KEY": "session day flask secret"})
