@@ -79,7 +79,8 @@ def rating_history(points: list[tuple[str, int, int, str]], threshold: float,
         previous = (x, y)
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{COLOURS[cls]}"><title>'
                    f'{escape(label)}: {good}/{marks}</title></circle>'
-                   f'<text x="{x:.1f}" y="{y - 12:.1f}" text-anchor="middle" '
+                   f'<text x="{x:.1f}" y="{y - 12 if y > 30 else y + 24:.1f}" '
+                   f'text-anchor="middle" '
                    f'class="chart-value">{rate:.0%}</text>'
                    f'<text x="{x:.1f}" y="{height - 24}" text-anchor="middle" '
                    f'class="chart-label">{escape(label[:14])}</text>')
