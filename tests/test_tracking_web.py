@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin.app import create_app
+from admin.cli import main
 from ballot.db import make_engine, make_sessionmaker
 from ballot.models import (
     Milestone,
@@ -265,3 +267,39 @@ def test_the_year_report_is_a_readable_pdf_and_a_workbook(site: tuple, tmp_path:
     book = load_workbook(io.BytesIO(client.get(f"{E}/year-report.xlsx").data))
     progress = list(book["晒单 progress"].iter_rows(values_only=True))
     assert [row[0] for row in progress[1:]] == ["P01", "P02"]
+
+
+def test_the_cli_lists_projects_creates_rating_rounds_and_writes_the_report(
+        site: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, sessions = site
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    listed = runner.invoke(main, ["projects", "tracked", CONFIG.election_id])
+    assert listed.exit_code == 0, listed.output
+    assert [line.split()[0] for line in listed.output.splitlines()] == ["P01", "P02"]
+    made = runner.invoke(main, ["rating", "create", CONFIG.election_id, "cli-mid",
+                                "--stage", "mid_year", "--threshold", "2/3"])
+    assert made.exit_code == 0, made.output
+    with sessions() as s:
+        round_ = rounds.get_round(s, CONFIG.election_id, "cli-mid")
+        assert (round_.kind, round_.threshold_num, round_.threshold_den) == (
+            RoundKind.rating, 2, 3)
+    before = footprint(sessions)
+    for args, message in [
+        (["rating", "create", CONFIG.election_id, "cli-re", "--stage", "rerating"],
+         "no rectification report awaits"),
+        (["rating", "create", CONFIG.election_id, "cli-x", "--stage", "year_end",
+          "--threshold", "four fifths"], "not a fraction"),
+        (["rating", "rectify", CONFIG.election_id, "selection-1", "--due", "2027-01-01",
+          "--instructions", "x"], "not a published rating round"),
+        (["year-report", CONFIG.election_id, "--out", str(tmp_path / "r.doc")], ".pdf or .xlsx"),
+    ]:
+        result = runner.invoke(main, args)
+        assert result.exit_code != 0
+        assert message in result.output, result.output
+    assert footprint(sessions) == before
+    for suffix in ("pdf", "xlsx"):
+        out = tmp_path / f"year.{suffix}"
+        result = runner.invoke(main, ["year-report", CONFIG.election_id, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes()[:4] == (b"%PDF" if suffix == "pdf" else b"PK\x03\x04")

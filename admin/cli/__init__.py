@@ -16,6 +16,7 @@ from admin.cli.serve import serve_command
 from admin.cli.simulate import demo_command, simulate_command
 from admin.cli.staff import staff_group
 from admin.cli.trustee import trustee_group
+from admin.cli.year import rating_group, tracked_command, year_report_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +26,7 @@ def main() -> None:
 
 for command in (db_group, election_group, roster_group, projects_group, round_group,
                 credentials_group, trustee_group, record_group, verify_command,
-                simulate_command, demo_command, serve_command, staff_group):
+                simulate_command, demo_command, serve_command, staff_group, rating_group,
+                year_report_command):
     main.add_command(command)
+projects_group.add_command(tracked_command)

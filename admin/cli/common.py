@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin.config import database_url
@@ -38,6 +39,12 @@ def transaction() -> Iterator[Session]:
         raise click.ClickException("nothing was imported") from None
     except (DomainError, CryptoError) as exc:
         raise click.ClickException(str(exc)) from None
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            raise click.ClickException(
+                "the database has no Piaojue tables yet: run `piaojue db upgrade` first "
+                f"({database_url().split('://')[0]} at DATABASE_URL or instance/)") from None
+        raise
 
 
 def read_json(path: Path) -> Any:

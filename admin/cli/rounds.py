@@ -19,7 +19,7 @@ def round_group() -> None:
     """Create, open, close and count a round."""
 
 
-def _fraction(text: str) -> tuple[int, int]:
+def parse_fraction(text: str) -> tuple[int, int]:
     try:
         num, den = (int(x) for x in text.split("/"))
     except ValueError:
@@ -54,7 +54,7 @@ def create_command(election_id: str, round_id: str, kind: str, title: str, codes
         round_ = rounds.create_round(
             s, election, round_id=round_id, kind=kind, title=title,
             project_ids=[by_code[c] for c in wanted], seats=seats, basis=basis,
-            options=tuple(options.split(",")), threshold=_fraction(threshold))
+            options=tuple(options.split(",")), threshold=parse_fraction(threshold))
         ok(f"round {round_.round_id}: {len(wanted)} rows, draft")
 
 
