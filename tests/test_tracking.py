@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import (
     ProgressUpdate,
@@ -24,6 +28,7 @@ from ballot.models import (
     UpdateFile,
 )
 from ballot.rehearsal import Rehearsal, RehearsalConfig
+from ballot.schema import upgrade
 from ballot.services import elections, export, proposals, rectification, roster, rounds, tracking
 from ballot.services.attachments import Attachment
 from ballot.services.year_report import year_report, year_report_xlsx
@@ -37,8 +42,7 @@ S, B, D, X = [1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]
 TODAY = dt.date(2026, 7, 1)
 
 
-@pytest.fixture
-def year(sessions: sessionmaker[Session], tmp_path: Path) -> Rehearsal:
+def elect(sessions: sessionmaker[Session], tmp_path: Path) -> Rehearsal:
     """A congress whose selection round elected P01-P04 (P05 failed), published."""
     run = Rehearsal(sessions, CONFIG, tmp_path)
     run.setup()
@@ -51,6 +55,11 @@ def year(sessions: sessionmaker[Session], tmp_path: Path) -> Rehearsal:
                             seats=4)
     run.hold("selection-1", [[FOR, FOR, FOR, FOR, AGAINST]] * 8)
     return run
+
+
+@pytest.fixture
+def year(sessions: sessionmaker[Session], tmp_path: Path) -> Rehearsal:
+    return elect(sessions, tmp_path)
 
 
 def _tracked(s: Session, run: Rehearsal, code: str) -> TrackedProject:
@@ -352,3 +361,54 @@ def test_year_report_counts_the_whole_year(year: Rehearsal, sessions: sessionmak
         rounds_sheet = list(book["定单 rounds"].iter_rows(values_only=True))
         assert [r[3] for r in rounds_sheet[1:]] == ["P01", "P02", "P03", "P04", "P05"]
         assert rounds_sheet[-1][7] == "未过半数"
+
+
+STEPS = st.lists(st.tuples(st.integers(-5, 105), st.sampled_from(list(TrackedState)),
+                           st.sampled_from(["", "连续降雨"])), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=STEPS)
+def test_progress_follows_its_rules_whatever_is_reported(
+        year_sqlite: tuple[Rehearsal, sessionmaker[Session]],
+        steps: list[tuple[int, TrackedState, str]]) -> None:
+    """Against a reference model: an update is taken exactly when the rules allow it;
+    a refused one changes nothing; progress never goes back; completed is final."""
+    run, sessions = year_sqlite
+    with sessions() as s:
+        t = _tracked(s, run, "P04")
+        outer = s.begin_nested()
+        state, percent, taken = t.state, t.percent, len(t.updates)
+        for new_percent, new_state, reason in steps:
+            allowed = (new_state in tracking.NEXT_STATES[state] and 0 <= new_percent <= 100
+                       and new_percent >= percent
+                       and not (new_state == TrackedState.planned and new_percent)
+                       and not (new_state == TrackedState.completed and new_percent != 100)
+                       and not (new_state == TrackedState.delayed and not reason))
+            step = s.begin_nested()
+            try:
+                tracking.post_update(s, t, "staff", percent=new_percent,
+                                     state=new_state.value, text_="进展",
+                                     delay_reason=reason)
+            except (InvalidInput, Conflict):
+                step.rollback()
+                s.refresh(t)
+                assert not allowed, (state, percent, new_percent, new_state, reason)
+            else:
+                step.commit()
+                assert allowed, (state, percent, new_percent, new_state, reason)
+                state, percent, taken = new_state, new_percent, taken + 1
+            assert (t.state, t.percent, len(t.updates)) == (state, percent, taken)
+        outer.rollback()
+
+
+@pytest.fixture(scope="module")
+def year_sqlite(tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[tuple[Rehearsal, sessionmaker[Session]]]:
+    """The ``year`` congress once for the module, on SQLite, for property tests."""
+    tmp = tmp_path_factory.mktemp("year-sqlite")
+    engine = make_engine(f"sqlite:///{tmp / 'year.sqlite'}")
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    yield elect(sessions, tmp), sessions
+    engine.dispose()
