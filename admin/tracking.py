@@ -8,6 +8,7 @@ action, not just hidden in the page).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 
@@ -69,7 +70,7 @@ def tracked_list(election_id: str) -> str:
         pending=tracking.pending_questions, user=_user(), roles=staff.roles_of(_user()),
         unordered=rectification.unordered_flags(db(), election),
         awaiting=rectification.awaiting_rerating(db(), election),
-        open_tasks=rectification.open_tasks(db(), election))
+        open_tasks=rectification.open_tasks(db(), election), today=dt.date.today())
 
 
 @bp.get("/e/<election_id>/projects/<code>")

@@ -3,6 +3,7 @@ what, the public's questions, files, rating rounds and the year report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 from collections.abc import Iterator
@@ -25,13 +26,15 @@ from ballot.models import (
     ProgressUpdate,
     PublicQuestion,
     QuarterlyCheck,
+    Rectification,
     Round,
     RoundKind,
+    RoundState,
     TrackedProject,
 )
 from ballot.rehearsal import Rehearsal, RehearsalConfig
 from ballot.schema import upgrade
-from ballot.services import elections, roster, rounds, staff, tracking
+from ballot.services import elections, rectification, roster, rounds, staff, tracking
 from crypto.at_rest import AtRestKey
 from tests.web_tools import csrf, new_client, text_of
 
@@ -303,3 +306,27 @@ def test_the_cli_lists_projects_creates_rating_rounds_and_writes_the_report(
         result = runner.invoke(main, ["year-report", CONFIG.election_id, "--out", str(out)])
         assert result.exit_code == 0, result.output
         assert out.read_bytes()[:4] == (b"%PDF" if suffix == "pdf" else b"PK\x03\x04")
+
+
+def test_an_overdue_rectification_is_marked(site: tuple) -> None:
+    """A task past its due date without a report shows as overdue on the staff list."""
+    app, sessions = site
+    with sessions.begin() as s:
+        election = elections.get_election(s, CONFIG.election_id)
+        mid = rounds.create_round(s, election, round_id="late-check", kind="rating",
+                                  title="逾期检查", project_ids=[
+                                      tracking.get_tracked(s, election, "P01").project_id])
+        mid.state, mid.result = RoundState.published, {"rows": [
+            {"id": "P01", "satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0,
+             "marks": 0, "rate": [0, 0], "class": "dissatisfied", "flagged": True}]}
+        s.flush()
+        task = rectification.order_rectifications(s, mid, "主席团", due="2026-01-31",
+                                                  instructions="整改",
+                                                  today=dt.date(2026, 1, 1))[0]
+        task_id = task.id
+    client, _ = login(app, "zhuxituan")
+    listing = text_of(client.get(f"{E}/projects"))
+    assert "overdue" in listing
+    with sessions.begin() as s:
+        s.delete(s.get(Rectification, task_id))
+        s.delete(rounds.get_round(s, CONFIG.election_id, "late-check"))
