@@ -28,8 +28,6 @@ from booth.shell import db
 PRESIDIUM_ACTIONS = ("plan", "milestone", "supervisors", "check", "publish_question",
                      "withhold_question")
 DEPARTMENT_ACTIONS = ("update", "milestone_done", "answer", "report")
-STAGE_TITLES = {"mid_year": "{year}年度民生实事项目年中票评",
-                "year_end": "{year}年度民生实事项目年终满意度测评"}
 
 
 def _user() -> StaffUser:
@@ -149,13 +147,12 @@ def rating_create(election_id: str) -> Response:
     form = request.form
     try:
         election = elections.get_election(db(), election_id)
-        stage = form.get("stage", "")
-        title = form.get("title", "").strip() or STAGE_TITLES.get(stage, "").format(
-            year=election.year)
-        if form.get("rerating") == "1":
+        stage = "rerating" if form.get("rerating") == "1" else form.get("stage", "")
+        title = form.get("title", "").strip() or rectification.STAGE_TITLES.get(
+            stage, "").format(year=election.year)
+        if stage == "rerating":
             round_ = rectification.create_rerating_round(
-                db(), election, round_id=form.get("round_id", ""), title=title or gettext(
-                    "Re-rating of rectified projects"),
+                db(), election, round_id=form.get("round_id", ""), title=title,
                 threshold=_threshold(form.get("threshold", "4/5")))
         else:
             round_ = rectification.create_rating_round(

@@ -13,10 +13,6 @@ from admin.pdf import year_report_pdf
 from ballot.services import elections, rectification, rounds, tracking
 from ballot.services.year_report import year_report, year_report_xlsx
 
-STAGE_TITLES = {"mid_year": "{year}年度民生实事项目年中票评",
-                "year_end": "{year}年度民生实事项目年终满意度测评",
-                "rerating": "{year}年度民生实事项目整改再评"}
-
 
 @click.command("tracked")
 @click.argument("election_id")
@@ -40,7 +36,7 @@ def rating_group() -> None:
 @rating_group.command("create")
 @click.argument("election_id")
 @click.argument("round_id")
-@click.option("--stage", type=click.Choice(sorted(STAGE_TITLES)), required=True,
+@click.option("--stage", type=click.Choice(sorted(rectification.STAGE_TITLES)), required=True,
               help="mid_year or year_end: every tracked project; rerating: the projects "
                    "whose rectification is reported")
 @click.option("--title", default="", help="default: the stage's usual title")
@@ -51,7 +47,7 @@ def rating_create_command(election_id: str, round_id: str, stage: str, title: st
     """Create a draft rating round; check-in, slips and counting are as for any round."""
     with transaction() as s:
         election = elections.get_election(s, election_id)
-        title = title or STAGE_TITLES[stage].format(year=election.year)
+        title = title or rectification.STAGE_TITLES[stage].format(year=election.year)
         make = (rectification.create_rerating_round if stage == "rerating"
                 else rectification.create_rating_round)
         round_ = make(s, election, round_id=round_id, title=title,

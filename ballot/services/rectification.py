@@ -30,7 +30,10 @@ from ballot.services import rounds, tracking
 from ballot.services.fields import date, text
 
 DEFAULT_THRESHOLD = (4, 5)
-STAGES = ("mid_year", "year_end", "rerating")
+STAGE_TITLES = {"mid_year": "{year}年度民生实事项目年中票评",
+                "year_end": "{year}年度民生实事项目年终满意度测评",
+                "rerating": "{year}年度民生实事项目整改再评"}
+"""The usual title of each kind of rating round, for the year it is held in."""
 
 
 def create_rating_round(session: Session, election: Election, *, round_id: str, title: str,

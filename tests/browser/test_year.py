@@ -286,7 +286,7 @@ def test_a_flagged_project_is_rectified_and_rerated(year: Year) -> None:
     page.goto(year.admin("/projects"))
     form = page.locator("#rerating-form")
     form.get_by_label("轮次标识（字母、数字、-）").fill("rerating-1")
-    form.get_by_label("标题", exact=True).fill("整改项目再评")
+    form.get_by_label("标题（留空则用该阶段的通用标题）").fill("整改项目再评")
     form.get_by_role("button", name="创建再评轮次").click()
     assert _success(page) == "已创建轮次 rerating-1。"
     codes = _slips(year, "rerating-1")
