@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 import booth
-from admin.config import INSTANCE, at_rest_key, database_url
+from admin.config import at_rest_key, database_url, instance_secret
 from ballot.db import make_engine, make_sessionmaker
 from booth.shell import init_shell
 
@@ -18,17 +17,12 @@ BOOTH_DIR = Path(booth.__file__).parent
 
 
 def _flask_secret() -> str:
-    """Signs the staff session cookie and CSRF tokens; made once per instance."""
-    secret = os.environ.get("PIAOJUE_FLASK_SECRET")
-    if secret:
-        return secret
-    path = INSTANCE / "flask.key"
-    if not path.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    """Signs the staff session cookie and CSRF tokens; made once per instance.
+
+    Every worker must hold the same one, or a form served by one worker is
+    refused by the next (see admin.config.instance_secret).
+    """
+    return os.environ.get("PIAOJUE_FLASK_SECRET") or instance_secret("flask.key")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
