@@ -53,10 +53,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import admin.session_day  # noqa: F401 - adds the session-day pages to the admin blueprint
     import booth.proposals_public  # noqa: F401 - adds the proposal pages to the public site
     from admin.web import bp as admin_bp
+    from booth.api import bp as api_bp
     from booth.public import bp as public_bp
     from booth.routes import bp as booth_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booth_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     return app
