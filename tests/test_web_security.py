@@ -1,10 +1,13 @@
 """Security properties of the web layer, through Flask's test client.
 
-No staff page is left open, no form is accepted without its CSRF token and
-no refused form writes anything, every response carries the security headers
-and no page runs inline script, code entry and staff login are rate limited,
-and a deputy's code and marks never leave the sealed booth session: not in a
-cookie, a URL, a log line or a readable database column.
+No staff page is left open, no form is accepted without its CSRF token (the
+JSON cast API, whose authority is a signature, is the one named exemption)
+and no refused form writes anything, every response of every URL rule
+carries the security headers and no page runs inline script; code entry,
+staff login, the public proposal form and revisions, tracking-code lookups
+and receipt checks are rate limited (the cast API's limit is in
+test_api.py); and a deputy's code and marks never leave the sealed booth
+session: not in a cookie, a URL, a log line or a readable database column.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
+import io
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -32,12 +36,17 @@ from ballot.models import (
     BoothSession,
     Credential,
     CredentialStatus,
+    Proposal,
+    ProposalEvent,
+    ProposalState,
     RateEvent,
     Receipt,
     StaffUser,
 )
 from ballot.rehearsal import RehearsalConfig
-from ballot.services import staff
+from ballot.services import elections, proposals, staff
+from booth import proposals_public as booth_proposals
+from booth import public as public_pages
 from booth import receipts
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
@@ -519,6 +528,112 @@ def test_login_never_redirects_off_the_staff_pages(client: FlaskClient, site: Si
     response = log_in(client, username, "redirect password", f"?next={target}")
     assert location(response) == "/admin/"
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+
+
+PROPOSE_LIMIT = "此地址提交的建议过多，请一小时后再试。"
+TRACK_LIMIT = "此地址尝试的查询码中无效的过多，请十分钟后再试。"
+VERIFY_LIMIT = "此地址核验回执的次数过多，请十分钟后再试。"
+
+
+def public_counts(site: Site) -> dict[str, int]:
+    with site.session() as s:
+        found = {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                 for model in (Proposal, ProposalEvent)}
+        found["returned"] = s.scalar(select(func.count()).select_from(Proposal).where(
+            Proposal.state == ProposalState.returned_for_revision)) or 0
+    return {**counts(site), **found}
+
+
+def returned_proposal(site: Site) -> str:
+    """A proposal sent back to its proposer; its tracking code."""
+    with make_sessionmaker(site.engine).begin() as s:
+        election = elections.get_election(s, site.election_id)
+        proposal = proposals.submit(s, election, {**PROPOSAL, "title": "待修改的建议"})
+        proposals.start_review(s, proposal, "审查员")
+        proposals.return_for_revision(s, proposal, "审查员", "请补充地点")
+        return proposal.tracking_code
+
+
+PROPOSAL = {"title": "社区健身步道", "category": "文化体育", "description": "沿河修建步道。",
+            "proposer_name": "李四"}
+
+
+def test_unknown_tracking_codes_lock_the_address(app: Flask, client: FlaskClient,
+                                                 site: Site) -> None:
+    code = returned_proposal(site)
+    for n in range(booth_proposals.TRACK_MISSES):
+        wrong = f"ZZZZZZZZ{n:02d}"
+        response = client.get(f"/track?code={wrong}")
+        assert response.status_code == 404
+    before = public_counts(site)
+    for ask in (lambda c: c.get(f"/track?code={code}"),
+                lambda c: c.post("/track", data={"csrf_token": csrf(c), "code": code,
+                                                 **PROPOSAL})):
+        response = ask(client)
+        assert response.status_code == 429
+        assert TRACK_LIMIT in text_of(response)
+        assert "待修改的建议" not in text_of(response)
+    assert public_counts(site) == before  # the locked attempts add nothing, revise nothing
+    other = _client(app)
+    found = other.get(f"/track?code={code}")
+    assert found.status_code == 200
+    assert "待修改的建议" in text_of(found)
+
+
+def test_proposals_and_revisions_share_one_limit(app: Flask, client: FlaskClient,
+                                                 site: Site) -> None:
+    code = returned_proposal(site)
+    path = f"/propose/{site.election_id}"
+    token = csrf(client, path)
+    for n in range(booth_proposals.SUBMISSIONS_PER_HOUR):
+        sent = client.post(path, data={"csrf_token": token, **PROPOSAL, "title": f"建议{n}"})
+        assert urlsplit(location(sent)).path == "/track"
+    before = public_counts(site)
+    refused = client.post(path, data={"csrf_token": token, **PROPOSAL})
+    assert refused.status_code == 429
+    assert PROPOSE_LIMIT in text_of(refused)
+    revision = client.post("/track", data={"csrf_token": token, "code": code, **PROPOSAL,
+                                           "place": "滨江社区"})
+    assert revision.status_code == 429
+    assert PROPOSE_LIMIT in text_of(revision)
+    assert public_counts(site) == before
+    other = _client(app)
+    revised = other.post("/track", data={"csrf_token": csrf(other), "code": code,
+                                         **PROPOSAL, "place": "滨江社区"})
+    assert revised.status_code == 200
+    assert public_counts(site)["returned"] == before["returned"] - 1
+
+
+def a_receipt(site: Site) -> str:
+    """A real receipt of the counted round, as the text of its link."""
+    with site.session() as s:
+        row = s.scalars(select(Receipt)).first()
+        assert row is not None
+        return receipts.encode({"receipt": parse_json(row.receipt_json),
+                                "signature": row.signature})
+
+
+def test_failed_checks_and_uploads_lock_the_verify_page(app: Flask, client: FlaskClient,
+                                                        site: Site) -> None:
+    good = a_receipt(site)
+    for _ in range(3 * public_pages.VERIFY_ATTEMPTS // 2):  # good checks are not counted
+        assert client.get(f"/verify?receipt={good}").status_code == 200
+    token = csrf(client, "/verify")
+    for n in range(public_pages.VERIFY_ATTEMPTS):
+        if n % 2:
+            response = client.get(f"/verify?receipt=not-a-receipt-{n}")
+        else:
+            response = client.post("/verify", data={"csrf_token": token, "qr": (
+                io.BytesIO(b"not an image"), "receipt.png")},
+                content_type="multipart/form-data")
+        assert response.status_code == 400
+    before = counts(site)
+    for response in (client.get(f"/verify?receipt={good}"),
+                     client.post("/verify", data={"csrf_token": token, "receipt": good})):
+        assert response.status_code == 429
+        assert VERIFY_LIMIT in text_of(response)
+    assert counts(site) == before
+    assert _client(app).get(f"/verify?receipt={good}").status_code == 200
 
 
 # --- 5. the code and the marks stay sealed -----------------------------------------------
