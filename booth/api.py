@@ -102,6 +102,8 @@ def _cast_request() -> dict[str, Any]:
     if not isinstance(doc, dict) or set(doc) != CAST_FIELDS:
         raise InvalidInput("a cast is a JSON object with exactly the fields ballot, "
                            "credential and signature")
+    if isinstance(doc["ballot"], str):  # the service would read text as JSON: not here
+        raise InvalidInput("the ballot is a JSON object, not text")
     return doc
 
 

@@ -188,6 +188,8 @@ REFUSED = [
      "signature"),
     ("changed ballot", lambda c, s: {"body": {**_valid(c, s), "ballot": {"cells": []}}}, 400,
      "signature"),
+    ("ballot as text", lambda c, s: {"body": {**_valid(c, s), "ballot": json.dumps(
+        _valid(c, s)["ballot"])}}, 400, "a JSON object, not text"),
     ("unknown credential", lambda c, s: {"body": _unknown(c, s)}, 400, "not issued"),
     ("no such round", lambda c, s: {"body": _valid(c, s), "round_id": "nope"}, 404,
      "nope"),
