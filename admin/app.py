@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import booth
-from admin.config import at_rest_key, database_url, instance_secret
+from admin.config import at_rest_key, database_url, instance_secret, trusted_proxies
 from ballot.db import make_engine, make_sessionmaker
 from booth.shell import init_shell
 
@@ -45,6 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["PIAOJUE_AT_REST"] = at_rest_key()
     if os.environ.get("PIAOJUE_HTTPS") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    proxies = app.config.get("PIAOJUE_PROXIES", trusted_proxies())
+    if proxies:
+        # The client's address and scheme as the proxies in front report them: the rate
+        # limits count per client address, which would otherwise be the proxy's own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"] or database_url())
     app.extensions["piaojue_engine"] = engine
     init_shell(app, make_sessionmaker(engine))

@@ -1,6 +1,7 @@
 """Instance configuration shared by the CLI and (later) the web app.
 
 ``DATABASE_URL`` picks the database (SQLite under ``instance/`` by default).
+``PIAOJUE_PROXIES`` says how many reverse proxies stand in front of the server.
 ``PIAOJUE_SECRET_KEY`` is the at-rest secret that seals the receipt signing
 key; without it, a random one is made once in ``instance/secret.key`` (mode
 0600), like Flask's instance folder. It is never logged and never stored in
@@ -28,6 +29,15 @@ def database_url() -> str:
             "postgresql://", "postgresql+psycopg://", 1)
     INSTANCE.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(INSTANCE / 'piaojue.sqlite').resolve()}"
+
+
+def trusted_proxies() -> int:
+    """``PIAOJUE_PROXIES``: how many reverse proxies (nginx, a load balancer) stand in front
+    of the server and append to X-Forwarded-For; 0 (the default) trusts no such header."""
+    text = os.environ.get("PIAOJUE_PROXIES", "0").strip() or "0"
+    if not (text.isascii() and text.isdigit() and int(text) <= 5):
+        raise InvalidInput("PIAOJUE_PROXIES is the number of reverse proxies in front, 0 to 5")
+    return int(text)
 
 
 def instance_secret(name: str, directory: Path | None = None) -> str:

@@ -29,7 +29,7 @@ def _latest_election_id() -> str:
 
 
 def _address() -> str:
-    """Rate-limit key: the sender's network address (behind a proxy, configure ProxyFix)."""
+    """Rate-limit key: the sender's network address (behind proxies: PIAOJUE_PROXIES)."""
     return request.remote_addr or "unknown"
 
 

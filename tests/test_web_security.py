@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from admin.app import create_app
 from admin.demo import DEMO_PASSWORD, DEMO_STAFF
 from ballot.db import make_sessionmaker
 from ballot.models import (
@@ -473,6 +474,31 @@ def test_a_chosen_tablet_cookie_does_not_reset_the_limit(client: FlaskClient,
         response = client.post(site.sign_in_path, data={"csrf_token": token,
                                                         "code": generate_code()})
         assert response.status_code == 429
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_proxy_each_tablet_keeps_its_own_limit(site: Site, proxies: int) -> None:
+    """Behind nginx every request comes from the proxy's address: with PIAOJUE_PROXIES the
+    limit is per tablet as the proxy reports it; without it the header is not believed
+    (a tablet cannot reset its own limit by sending a made-up X-Forwarded-For)."""
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": SECRET, "PIAOJUE_PROXIES": proxies})
+    proxy = f"10.99.{proxies}.1"
+
+    def tablet(address: str) -> FlaskClient:
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=address)
+        return client
+
+    try:
+        noisy = tablet("192.168.7.10")
+        _five_wrong_codes(noisy, site)
+        assert sign_in(noisy, site, generate_code()).status_code == 429
+        neighbour = tablet("192.168.7.11")
+        answer = sign_in(neighbour, site, generate_code())
+        assert answer.status_code == (400 if proxies else 429)
+    finally:
+        app.extensions["piaojue_engine"].dispose()
 
 
 def test_five_wrong_passwords_lock_the_login(app: Flask, client: FlaskClient,
