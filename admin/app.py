@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import booth
-from admin.config import INSTANCE, at_rest_key, database_url
+from admin.config import at_rest_key, database_url, instance_secret, trusted_proxies
 from ballot.db import make_engine, make_sessionmaker
 from booth.shell import init_shell
 
@@ -18,17 +18,12 @@ BOOTH_DIR = Path(booth.__file__).parent
 
 
 def _flask_secret() -> str:
-    """Signs the staff session cookie and CSRF tokens; made once per instance."""
-    secret = os.environ.get("PIAOJUE_FLASK_SECRET")
-    if secret:
-        return secret
-    path = INSTANCE / "flask.key"
-    if not path.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    """Signs the staff session cookie and CSRF tokens; made once per instance.
+
+    Every worker must hold the same one, or a form served by one worker is
+    refused by the next (see admin.config.instance_secret).
+    """
+    return os.environ.get("PIAOJUE_FLASK_SECRET") or instance_secret("flask.key")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -51,6 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["PIAOJUE_AT_REST"] = at_rest_key()
     if os.environ.get("PIAOJUE_HTTPS") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    proxies = app.config.get("PIAOJUE_PROXIES", trusted_proxies())
+    if proxies:
+        # The client's address and scheme as the proxies in front report them: the rate
+        # limits count per client address, which would otherwise be the proxy's own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"] or database_url())
     app.extensions["piaojue_engine"] = engine
     init_shell(app, make_sessionmaker(engine))
@@ -62,10 +62,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import booth.projects_public
     import booth.proposals_public  # noqa: F401
     from admin.web import bp as admin_bp
+    from booth.api import bp as api_bp
     from booth.public import bp as public_bp
     from booth.routes import bp as booth_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booth_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     return app

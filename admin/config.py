@@ -1,6 +1,7 @@
 """Instance configuration shared by the CLI and (later) the web app.
 
 ``DATABASE_URL`` picks the database (SQLite under ``instance/`` by default).
+``PIAOJUE_PROXIES`` says how many reverse proxies stand in front of the server.
 ``PIAOJUE_SECRET_KEY`` is the at-rest secret that seals the receipt signing
 key; without it, a random one is made once in ``instance/secret.key`` (mode
 0600), like Flask's instance folder. It is never logged and never stored in
@@ -9,8 +10,10 @@ the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from ballot.errors import InvalidInput
@@ -28,16 +31,47 @@ def database_url() -> str:
     return f"sqlite:///{(INSTANCE / 'piaojue.sqlite').resolve()}"
 
 
+def trusted_proxies() -> int:
+    """``PIAOJUE_PROXIES``: how many reverse proxies (nginx, a load balancer) stand in front
+    of the server and append to X-Forwarded-For; 0 (the default) trusts no such header."""
+    text = os.environ.get("PIAOJUE_PROXIES", "0").strip() or "0"
+    if not (text.isascii() and text.isdigit() and int(text) <= 5):
+        raise InvalidInput("PIAOJUE_PROXIES is the number of reverse proxies in front, 0 to 5")
+    return int(text)
+
+
+def instance_secret(name: str, directory: Path | None = None) -> str:
+    """The random secret in ``instance/<name>``, made once (mode 0600) if missing.
+
+    Safe when several processes start at once (gunicorn's workers each build
+    the app): the secret is written whole to a private temporary file, then
+    linked into place, which fails if another process got there first; every
+    process then reads the one file that won, never a half-written one.
+    """
+    directory = directory or INSTANCE
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text().strip()
+    if len(secret) < 16:
+        raise InvalidInput(f"{path} holds no usable secret; remove it to have a new one made")
+    return secret
+
+
 def at_rest_key() -> AtRestKey:
     secret = os.environ.get("PIAOJUE_SECRET_KEY")
     if secret:
         if len(secret) < 16:
             raise InvalidInput("PIAOJUE_SECRET_KEY must have at least 16 characters")
         return AtRestKey(secret)
-    path = INSTANCE / "secret.key"
-    if not path.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return AtRestKey(path.read_text().strip())
+    return AtRestKey(instance_secret("secret.key"))

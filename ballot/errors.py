@@ -23,6 +23,10 @@ class CastRefused(InvalidInput):
     """A ballot that was not put on the board; the credential is still unspent."""
 
 
+class AlreadyCast(CastRefused):
+    """The credential has already cast another ballot: this one was not put on the board."""
+
+
 class ImportErrors(InvalidInput):
     """A file with bad rows: every error, with its row number, and nothing imported."""
 

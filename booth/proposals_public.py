@@ -15,6 +15,9 @@ from booth.public import bp
 from booth.shell import db
 
 SUBMISSIONS_PER_HOUR = 10
+TRACK_MISSES = 10
+"""Unknown tracking codes one address may try in ``TRACK_WINDOW`` (codes have ~50 bits)."""
+TRACK_WINDOW = dt.timedelta(minutes=10)
 ANSWERED = (ProposalState.accepted, ProposalState.merged, ProposalState.rejected)
 
 
@@ -25,6 +28,21 @@ def _latest_election_id() -> str:
     return found[-1].id
 
 
+def _address() -> str:
+    """Rate-limit key: the sender's network address (behind proxies: PIAOJUE_PROXIES)."""
+    return request.remote_addr or "unknown"
+
+
+def _too_many_submissions(key: str) -> bool:
+    """New proposals and revisions share one limit per address."""
+    return ratelimit.exceeded(db(), "propose", key, SUBMISSIONS_PER_HOUR,
+                              dt.timedelta(hours=1))
+
+
+def _too_many_submissions_message() -> str:
+    return gettext("Too many proposals from this address; please try again in an hour.")
+
+
 @bp.route("/propose", methods=["GET", "POST"])
 @bp.route("/propose/<election_id>", methods=["GET", "POST"])
 def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
@@ -33,12 +51,11 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("public/propose.html", election=election, values={},
                                categories=election.categories)
-    key = request.remote_addr or "unknown"
-    if ratelimit.exceeded(db(), "propose", key, SUBMISSIONS_PER_HOUR, dt.timedelta(hours=1)):
+    key = _address()
+    if _too_many_submissions(key):
         return render_template("public/propose.html", election=election, values=values,
-                               categories=election.categories, error=gettext(
-                                   "Too many proposals from this address; please try again "
-                                   "in an hour.")), 429
+                               categories=election.categories,
+                               error=_too_many_submissions_message()), 429
     upload = request.files.get("attachment")
     attachment = None
     if upload is not None and upload.filename:
@@ -62,13 +79,24 @@ def track() -> str | tuple[str, int]:
     code = request.values.get("code", "").strip()
     if not code:
         return render_template("public/track.html", proposal=None, code="")
+    key = _address()
+    if ratelimit.exceeded(db(), "track", key, TRACK_MISSES, TRACK_WINDOW):
+        return render_template("public/track.html", proposal=None, code=code, error=gettext(
+            "Too many unknown tracking codes were tried from this address; please wait "
+            "ten minutes.")), 429
     try:
         proposal = proposals.by_code(db(), code)
     except NotFound:
+        ratelimit.record(db(), "track", key)
+        db().commit()
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "No proposal has this tracking code; please check it.")), 404
     election = proposals.proposal_election(db(), proposal)
     if request.method == "POST" and proposal.state == ProposalState.returned_for_revision:
+        if _too_many_submissions(key):
+            return render_template("public/track.html", proposal=proposal, code=code,
+                                   categories=election.categories,
+                                   error=_too_many_submissions_message()), 429
         try:
             proposals.revise(db(), code, request.form.to_dict())
         except DomainError as exc:
@@ -76,6 +104,7 @@ def track() -> str | tuple[str, int]:
             return render_template("public/track.html", proposal=proposal, code=code,
                                    categories=election.categories,
                                    error=str(exc)), 400
+        ratelimit.record(db(), "propose", key)
         db().commit()
     return render_template("public/track.html", proposal=proposal, code=code,
                            new=request.args.get("new"),

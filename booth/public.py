@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
@@ -9,7 +10,7 @@ from flask_babel import gettext
 
 from ballot.errors import InvalidInput
 from ballot.record import record_zip_bytes
-from ballot.services import public, rounds
+from ballot.services import public, ratelimit, rounds
 from ballot.services.export import record_files_for
 from booth import receipts
 from booth.charts import result_bars
@@ -17,6 +18,9 @@ from booth.shell import db
 from crypto.errors import CryptoError
 
 bp = Blueprint("public", __name__)
+VERIFY_ATTEMPTS = 20
+"""Failed checks and QR uploads one address may make in ``VERIFY_WINDOW``."""
+VERIFY_WINDOW = dt.timedelta(minutes=10)
 
 
 @bp.get("/")
@@ -59,12 +63,24 @@ def verify() -> tuple[str, int] | str:
     upload = request.files.get("qr")
     if request.method == "GET" and not text:
         return render_template("public/verify.html", text="")
+    key = request.remote_addr or "unknown"
+    if ratelimit.exceeded(db(), "verify", key, VERIFY_ATTEMPTS, VERIFY_WINDOW):
+        return render_template("public/verify.html", text="", failure=gettext(
+            "Too many receipts were checked from this address; please wait ten minutes.")), 429
+    counted = False
     try:
         if upload and upload.filename:
+            ratelimit.record(db(), "verify", key)  # reading an image is the costly part
+            counted = True
             text = receipts.read_qr_image(upload.read(5 * 1024 * 1024 + 1))
         check = public.check_receipt(db(), receipts.decode(text))
     except (InvalidInput, CryptoError) as exc:
+        db().rollback()
+        ratelimit.record(db(), "verify", key)
+        db().commit()
         return render_template("public/verify.html", text=text, failure=str(exc)), 400
+    if counted:
+        db().commit()
     return render_template("public/verify.html", text=text, check=check)
 
 

@@ -55,7 +55,7 @@ def _at_rest():
 def _tablet() -> str:
     """Rate-limit key: the tablet's network address (a cookie could simply be cleared).
 
-    Behind a reverse proxy, configure ProxyFix so this is the tablet, not the proxy.
+    Behind a reverse proxy, PIAOJUE_PROXIES makes this the tablet, not the proxy.
     """
     return request.remote_addr or "unknown"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, g, jsonify, render_template, request, session
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +51,7 @@ def _security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.blueprint in ("booth", "admin"):
+    if request.blueprint in ("booth", "admin", "api"):
         response.headers["Cache-Control"] = "no-store"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
@@ -60,7 +60,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _error_page(status: int, message: str) -> tuple[str, int]:
+def _error_page(status: int, message: str) -> tuple[str | Response, int]:
+    """The error page; under /api/ the same message as JSON ``{"error": ...}``."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -93,24 +96,24 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
         app.register_error_handler(error_class, _handler(status))
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError) -> tuple[str, int]:
+    def _csrf(error: CSRFError) -> tuple[str | Response, int]:
         return _error_page(400, gettext("The form expired or was sent twice. Go back, "
                                         "reload the page and try again."))
 
     @app.errorhandler(404)
-    def _missing(error: Exception) -> tuple[str, int]:
+    def _missing(error: Exception) -> tuple[str | Response, int]:
         return _error_page(404, gettext("There is no such page."))
 
     @app.errorhandler(405)
-    def _method(error: Exception) -> tuple[str, int]:
+    def _method(error: Exception) -> tuple[str | Response, int]:
         return _error_page(405, gettext("This page cannot be used that way."))
 
     @app.errorhandler(413)
-    def _too_large(error: Exception) -> tuple[str, int]:
+    def _too_large(error: Exception) -> tuple[str | Response, int]:
         return _error_page(413, gettext("The upload is too large."))
 
     @app.errorhandler(500)
-    def _server(error: Exception) -> tuple[str, int]:
+    def _server(error: Exception) -> tuple[str | Response, int]:
         session_ = g.pop("db", None)
         if session_ is not None:
             session_.rollback()
@@ -119,8 +122,8 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
                                         "changed. Please try again."))
 
 
-def _handler(status: int) -> Callable[[Exception], tuple[str, int]]:
-    def handle(error: Exception) -> tuple[str, int]:
+def _handler(status: int) -> Callable[[Exception], tuple[str | Response, int]]:
+    def handle(error: Exception) -> tuple[str | Response, int]:
         session_ = g.get("db")
         if session_ is not None:
             session_.rollback()

@@ -45,7 +45,8 @@ def postgres_server() -> Iterator[str]:
         cluster.stop()
 
 
-def _fresh_postgres(server_url: str) -> str:
+def fresh_postgres(server_url: str) -> str:
+    """A new, empty database on the server; its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -60,7 +61,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite'}"
     else:
-        url = _fresh_postgres(request.getfixturevalue("postgres_server"))
+        url = fresh_postgres(request.getfixturevalue("postgres_server"))
     engine = make_engine(url)
     upgrade(engine)
     yield engine

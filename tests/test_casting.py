@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballot.errors import CastRefused, Conflict
+from ballot.errors import AlreadyCast, CastRefused, Conflict
 from ballot.models import BoardHead, Receipt
 from ballot.rehearsal import Rehearsal, RehearsalConfig
 from ballot.services import casting, credentials, rounds
-from ballot.services.voting import encrypt_marks, sign_with_code
+from ballot.services.voting import encrypt_marks, sign_ballot, sign_with_code
 from ballot.verifier import verify_record_files
 from crypto.manifest import Manifest
 from crypto.receipts import verify_receipt
@@ -84,28 +84,43 @@ def _too_many_for(ballot: dict) -> dict:
     return altered
 
 
+def _signer(run: Rehearsal, slip: int = 0):
+    """Signs any ballot value with slip ``slip``'s credential, as a client holding it can."""
+    def sign(ballot: object) -> str:
+        with run.sessions.begin() as s:
+            return sign_ballot(rounds.get_round(s, run.eid, run.round_id),
+                               run.slips[slip].code, ballot)[1]  # type: ignore[arg-type]
+    return sign
+
+
+def _resigned(change):
+    return lambda b, k, s, sign: (change(b), k, sign(change(b)))
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda b, k, s: (_bad_proof(b), k, s), r"row 1 \(P01\), option 'for'"),
-        (lambda b, k, s: (_too_many_for(b), k, s), "column 'for'|row 2"),
-        (lambda b, k, s: (b, k, flip_hex(s, 5)), "credential signature"),
-        (lambda b, k, s: (b, "ab" * 32, s), "not a valid point|not issued|signature"),
-        (lambda b, k, s: ("{not json", k, s), "not valid JSON"),
-        (lambda b, k, s: ({"cells": []}, k, s), "exactly cells, rows and columns"),
-        (lambda b, k, s: (b, k, "00"), "signature: expected 128"),
-        (lambda b, k, s: (b, "zz", s), "credential: expected 64"),
-        (lambda b, k, s: ([1] * 10, k, s), "a ballot is an object"),
+        (_resigned(_bad_proof), r"row 1 \(P01\), option 'for'"),
+        (_resigned(_too_many_for), "column 'for'|row 2"),
+        (lambda b, k, s, sign: (_bad_proof(b), k, s), "credential signature"),
+        (lambda b, k, s, sign: (b, k, flip_hex(s, 5)), "credential signature"),
+        (lambda b, k, s, sign: (b, "ab" * 32, s), "not a valid point|not issued|signature"),
+        (lambda b, k, s, sign: ("{not json", k, s), "not valid JSON"),
+        (_resigned(lambda b: {"cells": []}), "exactly cells, rows and columns"),
+        (lambda b, k, s, sign: (b, k, "00"), "signature: expected 128"),
+        (lambda b, k, s, sign: (b, "zz", s), "credential: expected 64"),
+        (_resigned(lambda b: [1] * 10), "a ballot is an object"),
+        (lambda b, k, s, sign: ({"x": 1.5}, k, s), "no canonical JSON form|floating"),
     ],
-    ids=["bad proof", "column limit", "bad signature", "unknown key", "not json",
-         "wrong shape", "short signature", "non-hex key", "list"],
+    ids=["bad proof", "column limit", "changed after signing", "bad signature", "unknown key",
+         "not json", "wrong shape", "short signature", "non-hex key", "list", "float"],
 )
 def test_refused_cast_writes_nothing_and_keeps_the_credential(opened: Rehearsal, mutate,
                                                               message: str) -> None:
     ballot, key, sig = _prepare(opened, FOR_FIRST)
     before = _state(opened)
     with pytest.raises(CastRefused, match=message):
-        _cast(opened, *mutate(ballot, key, sig))
+        _cast(opened, *mutate(ballot, key, sig, _signer(opened)))
     assert _state(opened) == before
     _cast(opened, ballot, key, sig)  # the credential is still unspent
     assert _state(opened) == (before[0] + 1, before[1] + 1)
@@ -114,9 +129,37 @@ def test_refused_cast_writes_nothing_and_keeps_the_credential(opened: Rehearsal,
 def test_a_credential_casts_once(opened: Rehearsal) -> None:
     _cast(opened, *_prepare(opened, FOR_FIRST))
     before = _state(opened)
-    with pytest.raises(CastRefused, match="already cast"):
+    with pytest.raises(AlreadyCast, match="already cast"):
         _cast(opened, *_prepare(opened, [[0, 1], [0, 0], [0, 0]]))
     assert _state(opened) == before
+
+
+def test_the_same_signed_ballot_again_gets_its_receipt_again(opened: Rehearsal) -> None:
+    """A client that lost the response (a crash, a dropped network) sends again."""
+    attempt = _prepare(opened, FOR_FIRST)
+    first = _cast(opened, *attempt)
+    before = _state(opened)
+    again = _cast(opened, *attempt)
+    assert again.repeated
+    assert not first.repeated
+    assert (again.receipt, again.signature, again.ballot_digest) == \
+        (first.receipt, first.signature, first.ballot_digest)
+    assert _state(opened) == before
+
+
+def test_a_spent_or_unknown_credential_is_refused_before_the_proofs(opened: Rehearsal) -> None:
+    """The proofs (the costly part) are checked only for a credential that can still cast."""
+    _cast(opened, *_prepare(opened, FOR_FIRST))
+    ballot, key, _ = _prepare(opened, FOR_FIRST)
+    broken = _bad_proof(ballot)
+    with pytest.raises(AlreadyCast):
+        _cast(opened, broken, key, _signer(opened)(broken))
+    stranger = credentials.make_slips(opened.eid, opened.round_id, 1)[0]
+    with opened.sessions.begin() as s:
+        round_ = rounds.get_round(s, opened.eid, opened.round_id)
+        key, sig = sign_ballot(round_, stranger.code, broken)
+    with pytest.raises(CastRefused, match="not issued"):
+        _cast(opened, broken, key, sig)
 
 
 def test_credential_of_another_round_or_election_is_unknown(opened: Rehearsal) -> None:

@@ -296,6 +296,18 @@ def _zip_without_workbook() -> bytes:
     return out.getvalue()
 
 
+def _damaged_xlsx() -> bytes:
+    """A real workbook whose sheet's XML is cut in half."""
+    whole = zipfile.ZipFile(io.BytesIO(_xlsx([DEPUTY_HEADER, *CHINESE_DEPUTIES])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as damaged:
+        for item in whole.infolist():
+            data = whole.read(item.filename)
+            damaged.writestr(item, data[: len(data) // 2] if "sheet1" in item.filename
+                             else data)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "filename", "message"),
     [
@@ -313,10 +325,17 @@ def _zip_without_workbook() -> bytes:
         (b"\xff\xfe\xff\xfe" + bytes(range(128, 256)), "roster.csv",
          "the CSV file is neither UTF-8 nor GB18030 text"),
         (b"a" * (5 * 1024 * 1024 + 1), "roster.csv", "larger than 5 MB"),
+        # These three were server errors (500) until the fuzz tests found them.
+        ("座位号,姓名,代表团\n001,".encode() + b"x" * 200_000 + b",a\n", "roster.csv",
+         r"not a readable CSV file \(line 2\): field larger than field limit"),
+        ("座位号,姓名,代表团\r\r001,王\r二".encode(), "roster.csv",
+         r"not a readable CSV file \(line 1\): new-line character seen in unquoted field$"),
+        (_damaged_xlsx(), "roster.xlsx", "not a readable XLSX workbook: unclosed token"),
     ],
     ids=["empty", "bom only", "header only", "blank rows only", "xlsx header only",
          "empty workbook", "txt", "no extension", "random bytes as xlsx", "csv as xlsx",
-         "zip without workbook", "neither encoding", "too large"],
+         "zip without workbook", "neither encoding", "too large", "huge cell", "bare CR",
+         "damaged sheet XML"],
 )
 def test_unreadable_files_are_refused_clearly(election: sessionmaker[Session], data: bytes,
                                               filename: str, message: str) -> None:

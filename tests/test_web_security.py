@@ -1,10 +1,13 @@
 """Security properties of the web layer, through Flask's test client.
 
-No staff page is left open, no form is accepted without its CSRF token and
-no refused form writes anything, every response carries the security headers
-and no page runs inline script, code entry and staff login are rate limited,
-and a deputy's code and marks never leave the sealed booth session: not in a
-cookie, a URL, a log line or a readable database column.
+No staff page is left open, no form is accepted without its CSRF token (the
+JSON cast API, whose authority is a signature, is the one named exemption)
+and no refused form writes anything, every response of every URL rule
+carries the security headers and no page runs inline script; code entry,
+staff login, the public proposal form and revisions, tracking-code lookups
+and receipt checks are rate limited (the cast API's limit is in
+test_api.py); and a deputy's code and marks never leave the sealed booth
+session: not in a cookie, a URL, a log line or a readable database column.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
+import io
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -25,6 +29,7 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from admin.app import create_app
 from admin.demo import DEMO_PASSWORD, DEMO_STAFF
 from ballot.db import make_sessionmaker
 from ballot.models import (
@@ -32,12 +37,17 @@ from ballot.models import (
     BoothSession,
     Credential,
     CredentialStatus,
+    Proposal,
+    ProposalEvent,
+    ProposalState,
     RateEvent,
     Receipt,
     StaffUser,
 )
 from ballot.rehearsal import RehearsalConfig
-from ballot.services import staff
+from ballot.services import elections, proposals, staff
+from booth import proposals_public as booth_proposals
+from booth import public as public_pages
 from booth import receipts
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
@@ -254,6 +264,11 @@ def test_no_form_is_accepted_without_its_csrf_token(client: FlaskClient, app: Fl
                                                  "booth.challenge", "booth.encrypt",
                                                  "booth.cancel", "admin.login",
                                                  "admin.logout", "public.verify"}
+    # The cast API is the one exemption: its authority is the credential's signature in
+    # the body, never a cookie, and it takes only application/json, which no cross-site
+    # form can send. Any new exemption must be added here on purpose.
+    exempt = {rule.endpoint for rule in rules if rule.endpoint.startswith("api.")}
+    assert exempt == {"api.cast"}
     for rule in rules:
         url = url_of(app, rule, site)
         for method in sorted(set(rule.methods or ()) & set(UNSAFE_METHODS)):
@@ -261,9 +276,16 @@ def test_no_form_is_accepted_without_its_csrf_token(client: FlaskClient, app: Fl
                 data = dict(fields) if token is None else {**fields, "csrf_token": token}
                 before = counts(site)
                 response = client.open(url, method=method, data=data)
-                assert response.status_code == 400, (method, url, token)
-                assert CSRF_REFUSED in text_of(response), (method, url)
-                assert counts(site) == before, (method, url)
+                if rule.endpoint in exempt:
+                    assert response.status_code == 415, (method, url, token)
+                    assert "application/json" in response.get_json()["error"]
+                    after = counts(site)
+                    assert after.pop("rate_event") == before.pop("rate_event") + 1
+                else:
+                    assert response.status_code == 400, (method, url, token)
+                    assert CSRF_REFUSED in text_of(response), (method, url)
+                    after = counts(site)
+                assert after == before, (method, url)
     # Nothing moved: the same ballot still waits, the staff member is still logged in.
     assert shown_fingerprint(client) == fingerprint
     assert client.get("/admin/").status_code == 200
@@ -316,7 +338,7 @@ def check_response(path: str, response: TestResponse) -> None:
     assert headers.get("X-Content-Type-Options") == "nosniff", path
     assert headers.get("X-Frame-Options") == "DENY", path
     assert headers.get("Referrer-Policy") == "no-referrer", path
-    if urlsplit(path).path.startswith(("/booth/", "/admin/")) and \
+    if urlsplit(path).path.startswith(("/booth/", "/admin/", "/api/")) and \
             response.status_code not in (404, 405):  # no route matched: no blueprint
         assert "no-store" in headers.get("Cache-Control", ""), path
     if response.mimetype == "text/html" and response.status_code != 302:
@@ -387,6 +409,29 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, app: F
         response.close()
 
 
+def test_every_url_rule_answers_with_the_security_headers(app: Flask, site: Site) -> None:
+    """Every rule of the URL map and each of its methods, asked by a stranger and by staff
+    holding every role; unsafe methods go without a CSRF token, so nothing is changed."""
+    stranger = _client(app)
+    insider = _client(app)
+    log_in_as(insider, make_staff(site, "headers-every-role", list(staff.ROLES)))
+    before = counts(site)
+    asked = 0
+    for rule in app.url_map.iter_rules():
+        url = url_of(app, rule, site) if rule.endpoint != "static" else "/static/piaojue.css"
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for client in (stranger, insider):
+                response = client.open(url, method=method)
+                check_response(url, response)
+                assert response.status_code < 500, (method, url)
+                response.close()
+                asked += 1
+    assert asked > 2 * len(list(app.url_map.iter_rules()))
+    after = counts(site)
+    after.pop("rate_event"), before.pop("rate_event")  # the API counts the refused posts
+    assert after == before
+
+
 # --- 4. rate limits ----------------------------------------------------------------------
 
 CODE_LIMIT = "本终端尝试投票码次数过多，请五分钟后再试，或请工作人员协助。"
@@ -431,6 +476,31 @@ def test_a_chosen_tablet_cookie_does_not_reset_the_limit(client: FlaskClient,
         response = client.post(site.sign_in_path, data={"csrf_token": token,
                                                         "code": generate_code()})
         assert response.status_code == 429
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_proxy_each_tablet_keeps_its_own_limit(site: Site, proxies: int) -> None:
+    """Behind nginx every request comes from the proxy's address: with PIAOJUE_PROXIES the
+    limit is per tablet as the proxy reports it; without it the header is not believed
+    (a tablet cannot reset its own limit by sending a made-up X-Forwarded-For)."""
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": SECRET, "PIAOJUE_PROXIES": proxies})
+    proxy = f"10.99.{proxies}.1"
+
+    def tablet(address: str) -> FlaskClient:
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=address)
+        return client
+
+    try:
+        noisy = tablet("192.168.7.10")
+        _five_wrong_codes(noisy, site)
+        assert sign_in(noisy, site, generate_code()).status_code == 429
+        neighbour = tablet("192.168.7.11")
+        answer = sign_in(neighbour, site, generate_code())
+        assert answer.status_code == (400 if proxies else 429)
+    finally:
+        app.extensions["piaojue_engine"].dispose()
 
 
 def test_five_wrong_passwords_lock_the_login(app: Flask, client: FlaskClient,
@@ -486,6 +556,112 @@ def test_login_never_redirects_off_the_staff_pages(client: FlaskClient, site: Si
     response = log_in(client, username, "redirect password", f"?next={target}")
     assert location(response) == "/admin/"
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+
+
+PROPOSE_LIMIT = "此地址提交的建议过多，请一小时后再试。"
+TRACK_LIMIT = "此地址尝试的查询码中无效的过多，请十分钟后再试。"
+VERIFY_LIMIT = "此地址核验回执的次数过多，请十分钟后再试。"
+
+
+def public_counts(site: Site) -> dict[str, int]:
+    with site.session() as s:
+        found = {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                 for model in (Proposal, ProposalEvent)}
+        found["returned"] = s.scalar(select(func.count()).select_from(Proposal).where(
+            Proposal.state == ProposalState.returned_for_revision)) or 0
+    return {**counts(site), **found}
+
+
+def returned_proposal(site: Site) -> str:
+    """A proposal sent back to its proposer; its tracking code."""
+    with make_sessionmaker(site.engine).begin() as s:
+        election = elections.get_election(s, site.election_id)
+        proposal = proposals.submit(s, election, {**PROPOSAL, "title": "待修改的建议"})
+        proposals.start_review(s, proposal, "审查员")
+        proposals.return_for_revision(s, proposal, "审查员", "请补充地点")
+        return proposal.tracking_code
+
+
+PROPOSAL = {"title": "社区健身步道", "category": "文化体育", "description": "沿河修建步道。",
+            "proposer_name": "李四"}
+
+
+def test_unknown_tracking_codes_lock_the_address(app: Flask, client: FlaskClient,
+                                                 site: Site) -> None:
+    code = returned_proposal(site)
+    for n in range(booth_proposals.TRACK_MISSES):
+        wrong = f"ZZZZZZZZ{n:02d}"
+        response = client.get(f"/track?code={wrong}")
+        assert response.status_code == 404
+    before = public_counts(site)
+    for ask in (lambda c: c.get(f"/track?code={code}"),
+                lambda c: c.post("/track", data={"csrf_token": csrf(c), "code": code,
+                                                 **PROPOSAL})):
+        response = ask(client)
+        assert response.status_code == 429
+        assert TRACK_LIMIT in text_of(response)
+        assert "待修改的建议" not in text_of(response)
+    assert public_counts(site) == before  # the locked attempts add nothing, revise nothing
+    other = _client(app)
+    found = other.get(f"/track?code={code}")
+    assert found.status_code == 200
+    assert "待修改的建议" in text_of(found)
+
+
+def test_proposals_and_revisions_share_one_limit(app: Flask, client: FlaskClient,
+                                                 site: Site) -> None:
+    code = returned_proposal(site)
+    path = f"/propose/{site.election_id}"
+    token = csrf(client, path)
+    for n in range(booth_proposals.SUBMISSIONS_PER_HOUR):
+        sent = client.post(path, data={"csrf_token": token, **PROPOSAL, "title": f"建议{n}"})
+        assert urlsplit(location(sent)).path == "/track"
+    before = public_counts(site)
+    refused = client.post(path, data={"csrf_token": token, **PROPOSAL})
+    assert refused.status_code == 429
+    assert PROPOSE_LIMIT in text_of(refused)
+    revision = client.post("/track", data={"csrf_token": token, "code": code, **PROPOSAL,
+                                           "place": "滨江社区"})
+    assert revision.status_code == 429
+    assert PROPOSE_LIMIT in text_of(revision)
+    assert public_counts(site) == before
+    other = _client(app)
+    revised = other.post("/track", data={"csrf_token": csrf(other), "code": code,
+                                         **PROPOSAL, "place": "滨江社区"})
+    assert revised.status_code == 200
+    assert public_counts(site)["returned"] == before["returned"] - 1
+
+
+def a_receipt(site: Site) -> str:
+    """A real receipt of the counted round, as the text of its link."""
+    with site.session() as s:
+        row = s.scalars(select(Receipt)).first()
+        assert row is not None
+        return receipts.encode({"receipt": parse_json(row.receipt_json),
+                                "signature": row.signature})
+
+
+def test_failed_checks_and_uploads_lock_the_verify_page(app: Flask, client: FlaskClient,
+                                                        site: Site) -> None:
+    good = a_receipt(site)
+    for _ in range(3 * public_pages.VERIFY_ATTEMPTS // 2):  # good checks are not counted
+        assert client.get(f"/verify?receipt={good}").status_code == 200
+    token = csrf(client, "/verify")
+    for n in range(public_pages.VERIFY_ATTEMPTS):
+        if n % 2:
+            response = client.get(f"/verify?receipt=not-a-receipt-{n}")
+        else:
+            response = client.post("/verify", data={"csrf_token": token, "qr": (
+                io.BytesIO(b"not an image"), "receipt.png")},
+                content_type="multipart/form-data")
+        assert response.status_code == 400
+    before = counts(site)
+    for response in (client.get(f"/verify?receipt={good}"),
+                     client.post("/verify", data={"csrf_token": token, "receipt": good})):
+        assert response.status_code == 429
+        assert VERIFY_LIMIT in text_of(response)
+    assert counts(site) == before
+    assert _client(app).get(f"/verify?receipt={good}").status_code == 200
 
 
 # --- 5. the code and the marks stay sealed -----------------------------------------------

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import CastRefused, Conflict
-from ballot.models import Credential, CredentialStatus, Receipt, Round, RoundState
+from ballot.errors import AlreadyCast, CastRefused, Conflict
+from ballot.models import BoardEntry, Credential, CredentialStatus, Receipt, Round, RoundState
 from ballot.services import board
 from ballot.services.elections import receipt_signing_key
 from ballot.services.rounds import manifest_of
 from crypto.at_rest import AtRestKey
+from crypto.board import entry_digest
 from crypto.canonical import canonical_json, hex_bytes, parse_json
 from crypto.credentials import verify_cast
 from crypto.encrypted_ballot import (
@@ -39,11 +40,17 @@ MAX_BALLOT_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class CastReceipt:
-    """What the deputy takes home: the receipt, its signature, and the ballot digest."""
+    """What the deputy takes home: the receipt, its signature, and the ballot digest.
+
+    ``repeated`` is true when the very same signed ballot had already been cast
+    (a client retrying after a lost response): the receipt is the stored one
+    and nothing new was written.
+    """
 
     receipt: dict[str, Any]
     signature: str
     ballot_digest: str
+    repeated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"receipt": self.receipt, "signature": self.signature}
@@ -55,14 +62,20 @@ def _open_round(round_: Round) -> None:
                        f"(it is {round_.state.value})")
 
 
-def _parse_ballot(round_: Round, ballot: Any) -> tuple[dict[str, Any], EncryptedBallot, bytes]:
+def _ballot_value(ballot: Any) -> Any:
+    """The ballot as a JSON value (text is parsed, with a size cap); shape not yet checked."""
     if isinstance(ballot, bytes | str):
         if len(ballot) > MAX_BALLOT_BYTES:
             raise CastRefused("the ballot is larger than any ballot of this round can be")
         try:
-            ballot = parse_json(ballot)
+            return parse_json(ballot)
         except CryptoError as exc:
             raise CastRefused(f"the ballot is not valid JSON: {exc}") from None
+    return ballot
+
+
+def _verified_ballot(round_: Round, ballot: Any) -> EncryptedBallot:
+    """Shape, points and every proof: the expensive part of accepting a ballot."""
     manifest = manifest_of(round_)
     joint_key = Point.from_bytes(bytes.fromhex(round_.election.joint_key or ""))
     context = bytes.fromhex(round_.context or "")
@@ -71,54 +84,113 @@ def _parse_ballot(round_: Round, ballot: Any) -> tuple[dict[str, Any], Encrypted
         verify_ballot(parsed, manifest, joint_key, context)
     except CryptoError as exc:
         raise CastRefused(f"the ballot is refused: {exc}") from None
-    return ballot, parsed, context
+    return parsed
 
 
-def cast(session: Session, round_: Round, ballot: Any, credential: str, signature: str,
-         at_rest: AtRestKey) -> CastReceipt:
-    """Check everything, then append the ballot and its receipt atomically."""
-    _open_round(round_)
-    ballot_json, _, context = _parse_ballot(round_, ballot)
-    try:
-        key = hex_bytes(credential, 32, "credential")
-        sig = hex_bytes(signature, 64, "signature")
-    except CryptoError as exc:
-        raise CastRefused(str(exc)) from None
-    digest = ballot_digest(context, ballot_json)
-    try:
-        verify_cast(key, sig, context, digest)
-    except CryptoError as exc:
-        raise CastRefused(f"{exc}: the credential code may have been mistyped") from None
-    board.lock_head(session, round_)
-    session.refresh(round_)
-    _open_round(round_)
-    row = session.scalar(select(Credential).where(
-        Credential.round_pk == round_.id, Credential.public_key == key.hex()).with_for_update()
-        .execution_options(populate_existing=True))
+def _parse_ballot(round_: Round, ballot: Any) -> tuple[Any, EncryptedBallot]:
+    value = _ballot_value(ballot)
+    return value, _verified_ballot(round_, value)
+
+
+def _earlier_receipt(session: Session, round_: Round, entry: dict[str, Any]
+                     ) -> CastReceipt | None:
+    """The stored receipt when exactly this cast entry is already on the board."""
+    digest = entry_digest(bytes.fromhex(round_.context or ""), entry).hex()
+    found = session.scalar(select(BoardEntry).where(
+        BoardEntry.round_pk == round_.id, BoardEntry.type == "cast",
+        BoardEntry.digest == digest))
+    if found is None:
+        return None
+    stored = session.scalar(select(Receipt).where(Receipt.round_pk == round_.id,
+                                                  Receipt.index == found.index))
+    if stored is None:  # cast entries and receipts are written together; never apart
+        raise RuntimeError(f"board entry {found.index} has no receipt")
+    return CastReceipt(parse_json(stored.receipt_json), stored.signature,
+                       ballot_digest(bytes.fromhex(round_.context or ""),
+                                     entry["ballot"]).hex(), repeated=True)
+
+
+def _usable(session: Session, round_: Round, row: Credential | None, entry: dict[str, Any]
+            ) -> CastReceipt | None:
+    """Refuse an unusable credential; a repeat of its own cast gets the stored receipt."""
     if row is None:
         raise CastRefused("this credential was not issued for this round")
     if row.status == CredentialStatus.voided:
         raise CastRefused("this credential was voided (reported lost); ask the clerk for a "
                           "new slip")
     if row.status == CredentialStatus.used:
-        raise CastRefused("this credential has already cast a ballot")
+        earlier = _earlier_receipt(session, round_, entry)
+        if earlier is not None:
+            return earlier
+        raise AlreadyCast("this credential has already cast a ballot")
+    return None
+
+
+def cast(session: Session, round_: Round, ballot: Any, credential: str, signature: str,
+         at_rest: AtRestKey) -> CastReceipt:
+    """Check everything, then append the ballot and its receipt atomically.
+
+    The cheap checks come first (the signature, then whether the credential
+    can still vote), so the proofs, the expensive part, are only verified for
+    a ballot signed by a credential that can still cast: a stranger without
+    one cannot make the server do that work. Sending again the very same
+    signed ballot returns its stored receipt and writes nothing.
+    """
+    _open_round(round_)
+    ballot_json = _ballot_value(ballot)
+    try:
+        key = hex_bytes(credential, 32, "credential")
+        sig = hex_bytes(signature, 64, "signature")
+    except CryptoError as exc:
+        raise CastRefused(str(exc)) from None
+    context = bytes.fromhex(round_.context or "")
+    try:
+        digest = ballot_digest(context, ballot_json)
+    except CryptoError as exc:
+        raise CastRefused(f"the ballot is refused: {exc}") from None
+    try:
+        verify_cast(key, sig, context, digest)
+    except CryptoError as exc:
+        raise CastRefused(f"{exc}: the credential code may have been mistyped") from None
+    entry = {"type": "cast", "ballot": ballot_json, "credential": key.hex(),
+             "signature": sig.hex()}
+    found = _credential(session, round_, key, lock=False)
+    earlier = _usable(session, round_, found, entry)
+    if earlier is not None:
+        return earlier
+    _verified_ballot(round_, ballot_json)
+    board.lock_head(session, round_)
+    session.refresh(round_)
+    _open_round(round_)
+    row = _credential(session, round_, key, lock=True)
+    earlier = _usable(session, round_, row, entry)  # another request may have won meanwhile
+    if earlier is not None:
+        return earlier
     row.status = CredentialStatus.used
-    entry = board.append(session, round_, {"type": "cast", "ballot": ballot_json,
-                                           "credential": key.hex(), "signature": sig.hex()})
-    receipt = make_receipt(round_.election_id, round_.round_id, entry.index,
-                           bytes.fromhex(entry.digest), bytes.fromhex(entry.hash))
+    appended = board.append(session, round_, entry)
+    receipt = make_receipt(round_.election_id, round_.round_id, appended.index,
+                           bytes.fromhex(appended.digest), bytes.fromhex(appended.hash))
     receipt_sig = sign_receipt(receipt_signing_key(round_.election, at_rest), receipt).hex()
-    session.add(Receipt(round_pk=round_.id, index=entry.index,
+    session.add(Receipt(round_pk=round_.id, index=appended.index,
                         receipt_json=canonical_json(receipt).decode("utf-8"),
                         signature=receipt_sig))
     session.flush()
     return CastReceipt(receipt, receipt_sig, digest.hex())
 
 
+def _credential(session: Session, round_: Round, key: bytes, *, lock: bool
+                ) -> Credential | None:
+    query = select(Credential).where(Credential.round_pk == round_.id,
+                                     Credential.public_key == key.hex())
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
 def spoil(session: Session, round_: Round, ballot: Any, plaintext: Any, nonces: Any) -> int:
     """Post a Benaloh-opened ballot; it is never counted and spends no credential."""
     _open_round(round_)
-    ballot_json, parsed, _ = _parse_ballot(round_, ballot)
+    ballot_json, parsed = _parse_ballot(round_, ballot)
     manifest = manifest_of(round_)
     try:
         opening = BallotOpening.from_json(plaintext, nonces, manifest)
