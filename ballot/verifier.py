@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ballot.board_proofs import BallotChecker, EntryInvalid, PendingEntry, check_entries
 from ballot.record import REQUIRED_FILES, RecordFormatError, read_record
 from ballot.rules import Reconciliation, compute_result
 from crypto.board import entry_digest, genesis, next_hash
@@ -26,14 +27,7 @@ from crypto.ceremony import (
     public_share,
     verify_all_commitments,
 )
-from crypto.credentials import check_ed25519_public_key, verify_cast
-from crypto.encrypted_ballot import (
-    BallotOpening,
-    EncryptedBallot,
-    ballot_digest,
-    check_opening,
-    verify_ballot,
-)
+from crypto.credentials import check_ed25519_public_key
 from crypto.errors import CryptoError
 from crypto.group import small_multiple
 from crypto.manifest import Manifest, round_context
@@ -41,7 +35,6 @@ from crypto.receipts import verify_receipt
 from crypto.tally import (
     Aggregates,
     DecryptionShare,
-    aggregate,
     aggregates_to_json,
     verify_decryption_share,
 )
@@ -120,7 +113,7 @@ def _quiet(*_args: Any) -> None:
 
 class _Verifier:
     def __init__(self, files: dict[str, bytes], on_check: Callable[[str], None] = _quiet,
-                 progress: Progress = _quiet) -> None:
+                 progress: Progress = _quiet, jobs: int = 1) -> None:
         missing = [n for n in REQUIRED_FILES if n not in files]
         if missing:
             raise RecordInvalid(f"the record lacks {', '.join(missing)}")
@@ -128,6 +121,7 @@ class _Verifier:
         self.report = VerificationReport()
         self.on_check = on_check
         self.progress = progress
+        self.jobs = jobs
 
     def run(self) -> VerificationReport:
         r = self.report
@@ -187,55 +181,88 @@ class _Verifier:
         self.report.trustees, self.report.threshold = m.trustees, m.threshold
 
     def _board(self) -> None:
+        """Walk the board in order, then check the ballots of the entries that passed.
+
+        A structural fault at entry k is reported only after the ballots before
+        k verify, so the first failure named is the first in board order, as if
+        every entry had been checked whole, one after the other.
+        """
         lines = _json_lines(self.files, "board.jsonl")
-        issued: set[bytes] = set()
-        voided: set[bytes] = set()
-        used: set[bytes] = set()
-        self.cast_ballots: list[EncryptedBallot] = []
+        self.issued_keys: set[bytes] = set()
+        self.voided_keys: set[bytes] = set()
+        self.used_keys: set[bytes] = set()
         self.chain: dict[int, tuple[bytes, bytes, str]] = {}
+        pending: list[PendingEntry] = []
+        structural: RecordInvalid | None = None
         head = genesis(self.Q)
         for k, line in enumerate(lines, 1):
             self.progress("board", k, len(lines))
-            where = f"board.jsonl entry {k}"
-            if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
-                raise RecordInvalid(f"{where}: a line has exactly the fields index, entry, "
-                                    "digest and hash")
-            if not _is_int(line["index"]) or line["index"] != k:
-                raise RecordInvalid(f"{where}: index is {line['index']!r}, expected {k}")
-            entry = line["entry"]
-            if not isinstance(entry, dict):
-                raise RecordInvalid(f"{where}: entry must be an object")
-            digest = entry_digest(self.Q, entry)
-            head = next_hash(head, digest)
-            if _at(where, lambda line=line: hex_bytes(line["digest"], 32, "digest")) != digest:
-                raise RecordInvalid(f"{where}: digest is not HB(entry, Q, entry)")
-            if _at(where, lambda line=line: hex_bytes(line["hash"], 32, "hash")) != head:
-                raise RecordInvalid(f"{where}: chain value does not follow from the entries "
-                                    "before it")
-            kind = entry.get("type")
-            self.chain[k] = (digest, head, kind)
-            if kind == "credentials":
-                self._credentials(where, entry, issued)
-            elif kind == "void":
-                key = self._key(where, entry, {"type", "key"}, "key")
-                if key not in issued:
-                    raise RecordInvalid(f"{where}: voids a key that was never issued")
-                if key in voided or key in used:
-                    raise RecordInvalid(f"{where}: voids a key already voided or used")
-                voided.add(key)
-            elif kind == "cast":
-                self._cast(where, entry, issued, voided, used)
-            elif kind == "spoiled":
-                self._spoiled(where, entry)
-            else:
-                raise RecordInvalid(f"{where}: unknown entry type {kind!r}")
-        self.issued = len(issued) - len(voided)
+            try:
+                head = self._entry(k, line, head, pending)
+            except RecordInvalid as exc:
+                structural = exc
+                break
+        checker = BallotChecker(self.manifest, self.joint_key, self.Q)
+        try:
+            self.aggregates = check_entries(
+                checker, pending, self.jobs,
+                lambda done, total: self.progress("ballots", done, total))
+        except EntryInvalid as exc:
+            raise RecordInvalid(f"board.jsonl entry {exc.index}: {exc}") from None
+        if structural is not None:
+            raise structural
         r = self.report
-        r.board_entries, r.issued, r.voided = len(lines), self.issued, len(voided)
-        r.cast = len(self.cast_ballots)
+        self.issued = len(self.issued_keys) - len(self.voided_keys)
+        r.board_entries, r.issued, r.voided = len(lines), self.issued, len(self.voided_keys)
+        r.cast = len(self.used_keys)
         if r.cast > self.issued:
             raise RecordInvalid(f"board.jsonl: {r.cast} ballots cast but only {self.issued} "
                                 "credentials issued: the round is void")
+
+    def _entry(self, k: int, line: Any, head: bytes, pending: list[PendingEntry]) -> bytes:
+        """Check line k's place in the chain and its bookkeeping; return the new head.
+
+        A cast or spoiled entry's ballot is left in ``pending`` for the ballot pass.
+        """
+        where = f"board.jsonl entry {k}"
+        if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
+            raise RecordInvalid(f"{where}: a line has exactly the fields index, entry, "
+                                "digest and hash")
+        if not _is_int(line["index"]) or line["index"] != k:
+            raise RecordInvalid(f"{where}: index is {line['index']!r}, expected {k}")
+        entry = line["entry"]
+        if not isinstance(entry, dict):
+            raise RecordInvalid(f"{where}: entry must be an object")
+        digest = entry_digest(self.Q, entry)
+        head = next_hash(head, digest)
+        if _at(where, lambda: hex_bytes(line["digest"], 32, "digest")) != digest:
+            raise RecordInvalid(f"{where}: digest is not HB(entry, Q, entry)")
+        if _at(where, lambda: hex_bytes(line["hash"], 32, "hash")) != head:
+            raise RecordInvalid(f"{where}: chain value does not follow from the entries "
+                                "before it")
+        kind = entry.get("type")
+        self.chain[k] = (digest, head, kind)
+        if kind == "credentials":
+            self._credentials(where, entry)
+        elif kind == "void":
+            key = self._key(where, entry, {"type", "key"}, "key")
+            if key not in self.issued_keys:
+                raise RecordInvalid(f"{where}: voids a key that was never issued")
+            if key in self.voided_keys or key in self.used_keys:
+                raise RecordInvalid(f"{where}: voids a key already voided or used")
+            self.voided_keys.add(key)
+        elif kind == "cast":
+            self._cast(where, entry)
+            pending.append((k, entry))
+        elif kind == "spoiled":
+            if set(entry) != {"type", "ballot", "plaintext", "nonces"}:
+                raise RecordInvalid(f"{where}: a spoiled entry has exactly the fields type, "
+                                    "ballot, plaintext and nonces")
+            self.report.spoiled += 1
+            pending.append((k, entry))
+        else:
+            raise RecordInvalid(f"{where}: unknown entry type {kind!r}")
+        return head
 
     def _key(self, where: str, entry: dict[str, Any], fields: set[str], name: str) -> bytes:
         if set(entry) != fields:
@@ -243,7 +270,8 @@ class _Verifier:
                                 f"{', '.join(sorted(fields))}")
         return _at(where, lambda: hex_bytes(entry[name], 32, name))
 
-    def _credentials(self, where: str, entry: dict[str, Any], issued: set[bytes]) -> None:
+    def _credentials(self, where: str, entry: dict[str, Any]) -> None:
+        issued = self.issued_keys
         if set(entry) != {"type", "keys"} or not isinstance(entry["keys"], list):
             raise RecordInvalid(f"{where}: a credentials entry has exactly the fields type "
                                 "and keys (a list)")
@@ -254,39 +282,19 @@ class _Verifier:
                 raise RecordInvalid(f"{where}: key {i + 1} was already issued")
             issued.add(key)
 
-    def _ballot(self, where: str, value: Any) -> EncryptedBallot:
-        ballot = _at(where, lambda: EncryptedBallot.from_json(value, self.manifest))
-        _at(where, lambda: verify_ballot(ballot, self.manifest, self.joint_key, self.Q))
-        return ballot
-
-    def _cast(self, where: str, entry: dict[str, Any], issued: set[bytes],
-              voided: set[bytes], used: set[bytes]) -> None:
+    def _cast(self, where: str, entry: dict[str, Any]) -> None:
         if set(entry) != {"type", "ballot", "credential", "signature"}:
             raise RecordInvalid(f"{where}: a cast entry has exactly the fields type, "
                                 "ballot, credential and signature")
         key = _at(where, lambda: hex_bytes(entry["credential"], 32, "credential"))
-        signature = _at(where, lambda: hex_bytes(entry["signature"], 64, "signature"))
-        if key not in issued:
+        _at(where, lambda: hex_bytes(entry["signature"], 64, "signature"))
+        if key not in self.issued_keys:
             raise RecordInvalid(f"{where}: the credential was not issued by an earlier entry")
-        if key in voided:
+        if key in self.voided_keys:
             raise RecordInvalid(f"{where}: the credential was voided")
-        if key in used:
+        if key in self.used_keys:
             raise RecordInvalid(f"{where}: the credential has already cast a ballot")
-        ballot = self._ballot(where, entry["ballot"])
-        digest = ballot_digest(self.Q, entry["ballot"])
-        _at(where, lambda: verify_cast(key, signature, self.Q, digest))
-        used.add(key)
-        self.cast_ballots.append(ballot)
-
-    def _spoiled(self, where: str, entry: dict[str, Any]) -> None:
-        if set(entry) != {"type", "ballot", "plaintext", "nonces"}:
-            raise RecordInvalid(f"{where}: a spoiled entry has exactly the fields type, "
-                                "ballot, plaintext and nonces")
-        ballot = self._ballot(where, entry["ballot"])
-        opening = _at(where, lambda: BallotOpening.from_json(
-            entry["plaintext"], entry["nonces"], self.manifest))
-        _at(where, lambda: check_opening(ballot, opening, self.joint_key))
-        self.report.spoiled += 1
+        self.used_keys.add(key)
 
     def _tally(self) -> None:
         m = self.manifest
@@ -297,7 +305,7 @@ class _Verifier:
             raise RecordInvalid(f"tally.json: cast is {doc['cast']!r}; the board has "
                                 f"{self.report.cast} cast entries")
         rows, options = len(m.row_ids), len(m.options)
-        aggregates = aggregate(self.cast_ballots, rows, options)
+        aggregates = self.aggregates
         if doc["aggregates"] != aggregates_to_json(aggregates):
             raise RecordInvalid("tally.json: aggregates are not the sums of the cast ballots")
         if not isinstance(doc["shares"], list):
@@ -418,25 +426,26 @@ def verify_board_files(files: dict[str, bytes]) -> VerifiedBoard:
     verifier._manifest()
     verifier._election()
     verifier._board()
-    m = verifier.manifest
-    return VerifiedBoard(m, verifier.Q, aggregate(verifier.cast_ballots, len(m.row_ids),
-                                                  len(m.options)), verifier.report)
+    return VerifiedBoard(verifier.manifest, verifier.Q, verifier.aggregates, verifier.report)
 
 
 def verify_record_files(files: dict[str, bytes], on_check: Callable[[str], None] = _quiet,
-                        progress: Progress = _quiet) -> VerificationReport:
-    """Verify a record given as its files; raise :class:`RecordInvalid` or return a report."""
-    return _Verifier(files, on_check, progress).run()
+                        progress: Progress = _quiet, jobs: int = 1) -> VerificationReport:
+    """Verify a record given as its files; raise :class:`RecordInvalid` or return a report.
+
+    ``jobs`` processes check the ballots; the outcome does not depend on it.
+    """
+    return _Verifier(files, on_check, progress, jobs).run()
 
 
 def verify_record(source: Any, on_check: Callable[[str], None] = _quiet,
-                  progress: Progress = _quiet) -> VerificationReport:
+                  progress: Progress = _quiet, jobs: int = 1) -> VerificationReport:
     """Verify a record zip (path, bytes or file object)."""
     try:
         files = read_record(source)
     except RecordFormatError as exc:
         raise RecordInvalid(str(exc)) from None
-    return verify_record_files(files, on_check, progress)
+    return verify_record_files(files, on_check, progress, jobs)
 
 
 def verify_receipt_file(files: dict[str, bytes], doc: Any) -> int:

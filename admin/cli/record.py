@@ -39,14 +39,16 @@ def export_command(election_id: str, round_id: str, out: Path, no_receipts: bool
 @click.argument("record", type=existing_file)
 @click.option("--receipt", "receipts", type=existing_file, multiple=True,
               help="also check this receipt file ({receipt, signature}); repeatable")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="check ballots in this many processes (one per core is a good choice)")
 @click.option("--quiet", is_flag=True, help="no progress bars")
-def verify_command(record: Path, receipts: tuple[Path, ...], quiet: bool) -> None:
+def verify_command(record: Path, receipts: tuple[Path, ...], jobs: int, quiet: bool) -> None:
     """Verify RECORD from the file alone; exit 1 naming the first failure."""
     try:
         files = read_record(record)
         with StageBars(enabled=not quiet) as bars:
             report = verify_record_files(files, on_check=lambda m: click.echo(f"✔ {m}"),
-                                         progress=bars)
+                                         progress=bars, jobs=jobs)
     except (RecordInvalid, RecordFormatError) as exc:
         click.echo(f"✘ the record does not verify: {exc}", err=True)
         raise SystemExit(1) from None
