@@ -368,6 +368,24 @@ def test_receipt_of_another_entry_is_refused(honest: Files) -> None:
                                     report_chain)
 
 
+def test_a_deputys_receipt_file_is_checked_against_the_board(honest: Files) -> None:
+    """Every receipt handed out matches its entry; an altered one is refused by name."""
+    from ballot.verifier import verify_receipt_file
+
+    lines = load_lines(honest, "receipts.jsonl")
+    cast_at = [k for k, e in enumerate(board_entries(honest), 1) if e["type"] == "cast"]
+    assert [verify_receipt_file(honest, line) for line in lines] == cast_at
+    moved = copy.deepcopy(lines[0])
+    moved["receipt"]["board_hash"] = flip_hex(moved["receipt"]["board_hash"])
+    with pytest.raises(RecordInvalid, match="signature"):
+        verify_receipt_file(honest, moved)
+    with pytest.raises(RecordInvalid, match="exactly the fields receipt and signature"):
+        verify_receipt_file(honest, {"receipt": lines[0]["receipt"]})
+    chain_broken = with_board(honest, board_entries(honest)[1:])
+    with pytest.raises(RecordInvalid, match="board.jsonl entry"):
+        verify_receipt_file(chain_broken, lines[0])
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
