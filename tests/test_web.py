@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import qrcode
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -753,10 +754,16 @@ def test_every_message_is_translated() -> None:
         not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
     assert untranslated == []
     assert [m.id for m in catalog if m.id and m.fuzzy] == []
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    assert compiled.getvalue() == (TRANSLATIONS / "messages.mo").read_bytes(), \
+    with (TRANSLATIONS / "messages.mo").open("rb") as f:
+        shipped = read_mo(f)
+    # Compare the translations, not the bytes: the header names the Babel
+    # version that compiled the file, which moves with every Babel release.
+    assert _translations(shipped) == _translations(catalog), \
         "messages.mo is stale: run pybabel compile"
+
+
+def _translations(catalog: Catalog) -> dict[object, object]:
+    return {(m.context, m.id): m.string for m in catalog if m.id}
 
 
 def test_every_message_in_the_code_is_in_the_catalog() -> None:
