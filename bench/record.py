@@ -305,9 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ballots < 1 or not 1 <= args.seats <= args.rows <= 200 or min(jobs) < 1:
         parser.error("need at least one ballot, 1 ≤ seats ≤ rows ≤ 200 and jobs ≥ 1")
     config = config_for(args.ballots, args.rows, args.seats)
+    folder = make_record(config, args.regenerate)
     info = bench_crypto.machine()
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    folder = make_record(config, args.regenerate)
     record = folder / "record.zip"
     log("timing the group operations …")
     per_call = {}
