@@ -274,16 +274,15 @@ class _Verifier:
         return _at(where, lambda: hex_bytes(entry[name], 32, name))
 
     def _credentials(self, where: str, entry: dict[str, Any]) -> None:
-        issued = self.issued_keys
         if set(entry) != {"type", "keys"} or not isinstance(entry["keys"], list):
             raise RecordInvalid(f"{where}: a credentials entry has exactly the fields type "
                                 "and keys (a list)")
         for i, value in enumerate(entry["keys"]):
             key = _at(where, lambda value=value, i=i: hex_bytes(value, 32, f"key {i + 1}"))
             _at(where, lambda key=key, i=i: check_ed25519_public_key(key, f"key {i + 1}"))
-            if key in issued:
+            if key in self.issued_keys:
                 raise RecordInvalid(f"{where}: key {i + 1} was already issued")
-            issued.add(key)
+            self.issued_keys.add(key)
 
     def _cast(self, where: str, entry: dict[str, Any]) -> None:
         if set(entry) != {"type", "ballot", "credential", "signature"}:

@@ -173,6 +173,8 @@ def child_tally(folder: Path) -> dict[str, Any]:
                                                   for b in cast_json])
     aggregates = step("aggregate", lambda: aggregate(ballots, rows, options))
     start = time.perf_counter()
+    # The passphrases the rehearsal's trustees seal their key files with
+    # (ballot/rehearsal.py, _Trustees): a rehearsal's, never a real vote's.
     secrets = {i: scalar_from_hex(TrusteeKey.open(
         (folder / "keys" / f"trustee-{i}.key.json").read_bytes(),
         f"trustee {i} passphrase").secrets["secret_share"]) for i in DECIDERS}
