@@ -77,7 +77,8 @@ def test_two_jobs_give_the_same_report(record: Files) -> None:
     one = verify_record_files(record, jobs=1)
     two = verify_record_files(record, jobs=2)
     assert dataclasses.asdict(two) == dataclasses.asdict(one)
-    assert one.cast == CONFIG.voters and one.spoiled == CONFIG.spoil
+    assert one.cast == CONFIG.voters
+    assert one.spoiled == CONFIG.spoil
 
 
 @pytest.mark.parametrize(("early", "late"), [

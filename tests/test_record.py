@@ -382,7 +382,7 @@ def test_a_deputys_receipt_file_is_checked_against_the_board(honest: Files) -> N
     with pytest.raises(RecordInvalid, match="exactly the fields receipt and signature"):
         verify_receipt_file(honest, {"receipt": lines[0]["receipt"]})
     chain_broken = with_board(honest, board_entries(honest)[1:])
-    with pytest.raises(RecordInvalid, match="board.jsonl entry"):
+    with pytest.raises(RecordInvalid, match=r"board\.jsonl entry"):
         verify_receipt_file(chain_broken, lines[0])
 
 
