@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -291,6 +292,10 @@ class BallotFigures:
     """Parse plus verify_ballot: what accepting a ballot costs."""
     encrypt_counts: dict[str, int]
     verify_counts: dict[str, int]
+    encrypt_peak: int
+    """Peak bytes of Python allocations during one encryption (tracemalloc)."""
+    verify_peak: int
+    """The same for parsing and verifying one ballot from its JSON value."""
 
 
 class ShapeBench:
@@ -306,6 +311,7 @@ class ShapeBench:
         # a few additions with the marks (adding the identity 0*G is skipped).
         self._run()
         self.encrypt_counts, self.verify_counts = self._count()
+        self.encrypt_peak, self.verify_peak = self._memory()
 
     def _marks(self) -> list[list[int]]:
         return random_marks(self.shape.manifest, self.rng)
@@ -334,13 +340,35 @@ class ShapeBench:
             verify_ballot(parsed, manifest, self.key, self.context)
         return dict(encrypt_counts), dict(verify_counts)
 
+    def _memory(self) -> tuple[int, int]:
+        """Peak Python allocations of one encryption and one verification.
+
+        Measured apart from the timed runs: tracemalloc slows every allocation.
+        """
+        manifest = self.shape.manifest
+        tracemalloc.start()
+        try:
+            ballot, _opening = encrypt_ballot(manifest, self.key, self.context, self._marks())
+            encrypt_peak = tracemalloc.get_traced_memory()[1]
+            data = ballot.to_json()
+            del ballot, _opening
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            parsed = EncryptedBallot.from_json(data, manifest)
+            verify_ballot(parsed, manifest, self.key, self.context)
+            verify_peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        return encrypt_peak, verify_peak
+
     def time_one(self) -> None:
         self.runs.append(self._run())
 
     def figures(self) -> BallotFigures:
         encrypt, parse, verify = (statistics.median(r[i] for r in self.runs) for i in range(3))
         return BallotFigures(self.shape.key, self.shape.label, encrypt, parse, verify,
-                             self.encrypt_counts, self.verify_counts)
+                             self.encrypt_counts, self.verify_counts, self.encrypt_peak,
+                             self.verify_peak)
 
 
 def measure(settings: Settings) -> tuple[dict[str, OpCost], list[BallotFigures]]:
@@ -460,16 +488,21 @@ def ops_table(costs: dict[str, OpCost]) -> list[str]:
     return lines
 
 
+def _peak(fig: BallotFigures, phase: str) -> int:
+    return fig.encrypt_peak if phase == "encrypt" else fig.verify_peak
+
+
 def ballot_table(figures: list[BallotFigures], costs: dict[str, OpCost]) -> list[str]:
     lines = [
-        "| Ballot | Operation | Measured (ms) | Floor (ms) | Measured / floor |",
-        "|---|---|---:|---:|---:|",
+        "| Ballot | Operation | Measured (ms) | Floor (ms) | Measured / floor "
+        "| Memory peak (KiB) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for fig in figures:
         for name, measured, counts in _phases(fig):
             floor = floor_seconds(counts, costs)
             lines.append(f"| {fig.label} | {name} | {_ms(measured)} | {_ms(floor)} "
-                         f"| {measured / floor:.2f} |")
+                         f"| {measured / floor:.2f} | {_peak(fig, name) / 1024:.0f} |")
     return lines
 
 
@@ -508,7 +541,7 @@ def print_report(info: dict[str, Any], date: str, settings: Settings,
             print(f"  {name:8} measured {_ms(measured):>7} ms   floor {_ms(floor):>7} ms   "
                   f"ratio {measured / floor:.2f}   (at crypto.group prices {_ms(at_crypto)} ms)")
             ops = ", ".join(f"{counts.get(op, 0)} {SHORT_LABELS[op]}" for op in COUNTED)
-            print(f"  {'':8} {ops}")
+            print(f"  {'':8} {ops}; memory peak {_peak(fig, name) / 1024:.0f} KiB")
         print(f"  {'':8} of verify, parsing (from_json, point checks) took {_ms(fig.parse)} ms\n")
 
     load = "" if others is None else (
@@ -537,6 +570,7 @@ def figures_json(info: dict[str, Any], date: str, settings: Settings,
                 "floor_at_crypto_group_prices_s": floor_seconds(counts, costs, "crypto"),
                 "ratio": measured / floor,
                 "counts": counts,
+                "memory_peak_bytes": _peak(fig, name),
             }
         ballots[fig.key] = entry
     return {
