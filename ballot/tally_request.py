@@ -34,8 +34,12 @@ class CheckedRequest:
     cast: int
 
 
-def check_request(request: Any, election_id: str) -> CheckedRequest:
-    """Verify the request's board and that its aggregates are the cast ballots' sums."""
+def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedRequest:
+    """Verify the request's board and that its aggregates are the cast ballots' sums.
+
+    ``jobs`` processes check the ballots' proofs (a trustee's laptop may have
+    cores to spare); they are handed public data only.
+    """
     if not isinstance(request, dict) or request.get("format") != REQUEST_FORMAT:
         raise InvalidInput(f"not a decryption request ({REQUEST_FORMAT})")
     try:
@@ -44,7 +48,7 @@ def check_request(request: Any, election_id: str) -> CheckedRequest:
             "election.json": canonical_json(request["election"]),
             "board.jsonl": json_lines(request["board"]),
         }
-        checked = verify_board_files(files)
+        checked = verify_board_files(files, jobs)
     except (KeyError, TypeError) as exc:
         raise InvalidInput(f"the decryption request lacks {exc}") from None
     except RecordInvalid as exc:

@@ -176,8 +176,8 @@ def verify_shares(key: TrusteeKey, ceremony: Any) -> dict[str, Any]:
     return statement
 
 
-def decrypt(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS
-            ) -> dict[str, Any]:
+def decrypt(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS,
+            jobs: int = 1) -> dict[str, Any]:
     """Decryption share of a round's aggregates, after re-checking the request.
 
     The request carries the round's manifest, election record and board, so
@@ -188,7 +188,7 @@ def decrypt(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS
     if "secret_share" not in key.secrets:
         raise Conflict("this key file has no secret share: the ceremony's verify step was "
                        "not completed with it")
-    checked = check_request(request, key.election_id)
+    checked = check_request(request, key.election_id, jobs)
     share = make_decryption_share(key.index, scalar_from_hex(key.secrets["secret_share"]),
                                   checked.aggregates, checked.context, rng)
     return {"format": "piaojue-decryption/1", "election_id": key.election_id,

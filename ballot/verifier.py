@@ -419,12 +419,15 @@ class VerifiedBoard:
     report: VerificationReport
 
 
-def verify_board_files(files: dict[str, bytes]) -> VerifiedBoard:
-    """Check manifest, ceremony and board only: what a trustee checks before decrypting."""
+def verify_board_files(files: dict[str, bytes], jobs: int = 1) -> VerifiedBoard:
+    """Check manifest, ceremony and board only: what a trustee checks before decrypting.
+
+    ``jobs`` processes check the ballots, as in :func:`verify_record_files`.
+    """
     for name in ("manifest.json", "election.json", "board.jsonl"):
         if name not in files:
             raise RecordInvalid(f"{name} is missing")
-    verifier = _Verifier({**files, "tally.json": b"", "result.json": b""})
+    verifier = _Verifier({**files, "tally.json": b"", "result.json": b""}, jobs=jobs)
     verifier._manifest()
     verifier._election()
     verifier._board()

@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from ballot import trustee as trustee_side
 from ballot.errors import Conflict, InvalidInput
 from ballot.models import RoundState
+from ballot.record import BoardLine
 from ballot.rehearsal import Rehearsal, RehearsalConfig
 from ballot.services import export, rounds
 from ballot.services import tally as tallying
+from ballot.tally_request import check_request
 from ballot.verifier import verify_record_files
+from crypto.board import chain
 
 CONFIG = RehearsalConfig(rows=4, seats=2, deputies=6, present=6, voters=5, spoil=0, voided=0,
                          trustees=3, threshold=2, scrypt_n=2**10)
@@ -126,6 +129,24 @@ def test_trustee_refuses_a_request_whose_aggregates_are_not_the_board(
     dropped["board"] = dropped["board"][:-1]
     with pytest.raises(InvalidInput, match=r"not the sums|does not verify"):
         _share(run, 1, dropped)
+
+
+def test_a_trustee_checks_the_request_alike_in_two_processes(
+        closed: tuple[Rehearsal, dict]) -> None:
+    """``trustee decrypt --jobs 2`` reaches the same aggregates, and refuses the same."""
+    run, request = closed
+    one = check_request(request, run.eid)
+    assert check_request(request, run.eid, jobs=2) == one
+    broken = copy.deepcopy(request)
+    k, line = next((k, line) for k, line in enumerate(broken["board"], 1)
+                   if line["entry"]["type"] == "cast")
+    proof = line["entry"]["ballot"]["cells"][0][0]["proof"]
+    proof[0][1] = ("1" if proof[0][1][0] != "1" else "2") + proof[0][1][1:]
+    entries = [line["entry"] for line in broken["board"]]  # re-chained, as a forger would
+    broken["board"] = [BoardLine(i, e, d, h).to_json() for i, (e, (d, h)) in
+                       enumerate(zip(entries, chain(one.context, entries), strict=True), 1)]
+    with pytest.raises(InvalidInput, match=rf"board\.jsonl entry {k}: .*does not verify"):
+        check_request(broken, run.eid, jobs=2)
 
 
 def test_export_and_publish_wait_for_the_count(closed: tuple[Rehearsal, dict]) -> None:

@@ -140,10 +140,13 @@ def verify_command(key_path: Path, ceremony: Path, out: Path,
 @click.option("--request", type=existing_file, required=True,
               help="decryption request from the server")
 @click.option("--out", type=output_file, required=True)
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="check the board's ballots in this many processes")
 @passphrase_option
-def decrypt_command(key_path: Path, request: Path, out: Path,
+def decrypt_command(key_path: Path, request: Path, out: Path, jobs: int,
                     passphrase_file: Path | None) -> None:
     """Check the request's board, then write your decryption share of its aggregates."""
     doc = read_json(request)
-    _with_key(key_path, passphrase_file, lambda k: trustee_side.decrypt(k, doc), out)
+    _with_key(key_path, passphrase_file,
+              lambda k: trustee_side.decrypt(k, doc, jobs=jobs), out)
     ok(f"the request's board verifies; wrote {out}: hand it to the server")
