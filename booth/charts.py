@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -48,6 +49,32 @@ def result_bars(kind: str, result: dict[str, Any], _: Callable[[str], str]) -> s
     return "".join(out)
 
 
+LABEL_PX = 13
+"""The chart labels' font size (booth/static/piaojue.css): a CJK character is
+about this wide, a Latin one about half."""
+
+
+def _text_width(text: str) -> float:
+    return sum(LABEL_PX if unicodedata.east_asian_width(c) in "WF" else LABEL_PX * 0.55
+               for c in text)
+
+
+def fit_label(text: str, width: float) -> str:
+    """``text`` if it fits in ``width`` pixels, else its end after an ellipsis.
+
+    Round titles share their beginning (年度民生实事项目…) and differ at the
+    end (年中票评, 年终满意度测评), so the end is what to keep.
+    """
+    if _text_width(text) <= width:
+        return text
+    kept = ""
+    for c in reversed(text):
+        if _text_width("…" + c + kept) > width:
+            break
+        kept = c + kept
+    return "…" + kept
+
+
 def rating_history(points: list[tuple[str, int, int, str]], threshold: float,
                    _: Callable[[str], str]) -> str:
     """A project's ratings over time: one dot per rating round at its 满意率
@@ -83,7 +110,7 @@ def rating_history(points: list[tuple[str, int, int, str]], threshold: float,
                    f'text-anchor="middle" '
                    f'class="chart-value">{rate:.0%}</text>'
                    f'<text x="{x:.1f}" y="{height - 24}" text-anchor="middle" '
-                   f'class="chart-label">{escape(label[:14])}</text>')
+                   f'class="chart-label">{escape(fit_label(label, step - 8))}</text>')
     x = left
     labels = {"satisfied": _("Satisfied"), "basically_satisfied": _("Basically satisfied"),
               "dissatisfied": _("Dissatisfied")}

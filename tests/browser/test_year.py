@@ -2,8 +2,9 @@
 
 A department reports progress with a photo; a citizen asks a question that the
 department answers and the presidium publishes; the presidium opens the
-year-end rating round, deputies rate at the tablet, trustees decrypt offline
-and the presidium counts and publishes; a flagged project is ordered to
+mid-year rating round (年中票评), which flags nothing, then the year-end one;
+each time deputies rate at the tablet, trustees decrypt offline and the
+presidium counts and publishes; a flagged project is ordered to
 rectify, its department reports, the presidium re-rates it, the deputies rate
 again; and the public pages show the whole story, every round verifiable
 from its record.
@@ -45,6 +46,9 @@ PASSWORD = "year browser password"
 PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                         "1f15c4890000000d49444154789c6360f8cf000000030101001827dd"
                         "9e0000000049454e44ae426082")
+# Mid-year ratings (年中票评): both projects on track, nothing flagged.
+MID_YEAR = (("满意", "满意"), ("满意", "基本满意"), ("基本满意", "满意"), ("满意", "满意"),
+            ("满意", "基本满意"))
 # Year-end ratings: P01 (住建局) satisfied by all; P02 (商务局) 1 满意, 2 基本满意 and
 # 2 不满意: a rate of 3/5, under the 4/5 threshold.
 YEAR_END = (("满意", "满意"), ("满意", "基本满意"), ("满意", "基本满意"), ("满意", "不满意"),
@@ -242,23 +246,44 @@ def test_a_question_is_answered_and_published(year: Year) -> None:
     expect(public.locator("main")).not_to_contain_text("13800000000")
 
 
-def test_year_end_rating_is_cast_in_the_booth_and_tallied_by_trustees(year: Year) -> None:
+def _rating_round(year: Year, stage: str, round_id: str, title: str,
+                  marks: tuple[tuple[str, ...], ...]) -> dict:
+    """The presidium opens a rating round at its page, deputies rate at the tablet,
+    trustees decrypt offline, the presidium counts and publishes; returns the result."""
     page = year.page("zhuxituan")
     page.goto(year.admin("/projects"))
     form = page.locator("#rating-form")
-    form.get_by_label("阶段", exact=True).select_option("year_end")
-    form.get_by_label("轮次标识（字母、数字、-）").fill("year-end")
+    form.get_by_label("阶段", exact=True).select_option(stage)
+    form.get_by_label("轮次标识（字母、数字、-）").fill(round_id)
     form.get_by_role("button", name="创建测评轮次").click()
-    assert _success(page) == "已创建轮次 year-end。"
-    codes = _slips(year, "year-end")
-    page.goto(year.admin("/r/year-end/"))
+    assert _success(page) == f"已创建轮次 {round_id}。"
+    codes = _slips(year, round_id)
+    page.goto(year.admin(f"/r/{round_id}/"))
     page.get_by_role("button", name="开始投票").click()
     assert _success(page) == "完成：本轮现为 open。"
-    for code, marks in zip(codes, YEAR_END, strict=True):
-        _vote(year, "2026年度民生实事项目年终满意度测评", code, marks)
-    _count_and_publish(year, page, "year-end")
+    for code, row_marks in zip(codes, marks, strict=True):
+        _vote(year, title, code, row_marks)
+    _count_and_publish(year, page, round_id)
     with year.sessions.begin() as s:
-        result = rounds.get_round(s, EID, "year-end").result
+        return rounds.get_round(s, EID, round_id).result
+
+
+def test_mid_year_rating_is_cast_in_the_booth_and_flags_nothing(year: Year) -> None:
+    result = _rating_round(year, "mid_year", "mid-year", "2026年度民生实事项目年中票评",
+                           MID_YEAR)
+    rows = {r["id"]: r for r in result["rows"]}
+    assert (rows["P01"]["satisfied"], rows["P01"]["basically_satisfied"]) == (4, 1)
+    assert (rows["P02"]["satisfied"], rows["P02"]["basically_satisfied"]) == (3, 2)
+    assert not rows["P01"]["flagged"]
+    assert not rows["P02"]["flagged"]
+    page = year.page("zhuxituan")
+    page.goto(year.admin("/projects"))
+    expect(page.locator("form[action$='/rectifications/mid-year']")).to_have_count(0)
+
+
+def test_year_end_rating_is_cast_in_the_booth_and_tallied_by_trustees(year: Year) -> None:
+    result = _rating_round(year, "year_end", "year-end", "2026年度民生实事项目年终满意度测评",
+                           YEAR_END)
     rows = {r["id"]: r for r in result["rows"]}
     assert (rows["P01"]["satisfied"], rows["P01"]["flagged"]) == (5, False)
     assert (rows["P02"]["basically_satisfied"], rows["P02"]["dissatisfied"]) == (2, 2)
@@ -308,16 +333,18 @@ def test_the_public_pages_tell_the_year_and_every_round_verifies(year: Year) -> 
     shoot(public, "public-projects-1024x768")
     public.get_by_role("link", name="农贸市场标准化改造").click()
     ratings = public.locator("#ratings tbody tr")
-    expect(ratings).to_have_count(2)
-    expect(ratings.nth(0)).to_contain_text("不满意")
-    expect(ratings.nth(0)).to_contain_text("需整改")
-    expect(ratings.nth(1)).to_contain_text("满意")
-    expect(public.locator("svg.chart circle[fill]")).to_have_count(2 + 3)  # dots + legend
+    expect(ratings).to_have_count(3)
+    expect(ratings.nth(0)).to_contain_text("年中票评")
+    expect(ratings.nth(0)).not_to_contain_text("需整改")
+    expect(ratings.nth(1)).to_contain_text("不满意")
+    expect(ratings.nth(1)).to_contain_text("需整改")
+    expect(ratings.nth(2)).to_contain_text("满意")
+    expect(public.locator("svg.chart circle[fill]")).to_have_count(3 + 3)  # dots + legend
     expect(public.locator("section.rectification")).to_contain_text("整改通过再评")
     expect(public.locator("section.rectification")).to_contain_text("冷链设施已安装调试")
     shoot(public, "public-project-rated-1024x768")
 
-    for round_id in ("selection-1", "year-end", "rerating-1"):
+    for round_id in ("selection-1", "mid-year", "year-end", "rerating-1"):
         with year.sessions.begin() as s:
             assert rounds.get_round(s, EID, round_id).state == RoundState.published
         public.goto(f"{year.url}/board/{EID}/{round_id}?lang=zh_CN")
