@@ -10,11 +10,12 @@ and the place in it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ballot.board_proofs import BallotChecker, EntryInvalid, PendingEntry, check_entries
+from ballot.board_proofs import BallotChecker, BoardChecks, EntryInvalid
 from ballot.record import REQUIRED_FILES, RecordFormatError, read_record
 from ballot.rules import Reconciliation, compute_result
 from crypto.board import entry_digest, genesis, next_hash
@@ -79,20 +80,37 @@ def _json(files: dict[str, bytes], name: str) -> Any:
     return value
 
 
-def _json_lines(files: dict[str, bytes], name: str) -> list[Any]:
+def _lines(files: dict[str, bytes], name: str) -> tuple[int, Iterator[Any]]:
+    """How many lines ``name`` has, and its lines parsed one at a time as they are read.
+
+    A board can be long; reading it lazily keeps only the lines still being
+    checked in memory, not the whole board parsed.
+    """
     data = files[name]
     if data and not data.endswith(b"\n"):
         raise RecordInvalid(f"{name}: the last line must end with a newline")
-    out = []
-    for number, line in enumerate(data.split(b"\n")[:-1] if data else [], 1):
-        try:
-            value = parse_json(line)
-        except CryptoError as exc:
-            raise RecordInvalid(f"{name} line {number}: {exc}") from None
-        if canonical_json(value) != line:
-            raise RecordInvalid(f"{name} line {number}: not in canonical JSON form")
-        out.append(value)
-    return out
+
+    def parsed() -> Iterator[Any]:
+        start = 0
+        for number in itertools.count(1):
+            end = data.find(b"\n", start)
+            if end < 0:
+                return
+            line = data[start:end]
+            start = end + 1
+            try:
+                value = parse_json(line)
+            except CryptoError as exc:
+                raise RecordInvalid(f"{name} line {number}: {exc}") from None
+            if canonical_json(value) != line:
+                raise RecordInvalid(f"{name} line {number}: not in canonical JSON form")
+            yield value
+
+    return data.count(b"\n"), parsed()
+
+
+def _json_lines(files: dict[str, bytes], name: str) -> list[Any]:
+    return list(_lines(files, name)[1])
 
 
 def _at(where: str, check: Callable[[], Any]) -> Any:
@@ -109,6 +127,10 @@ Progress = Callable[[str, int, int], None]
 
 def _quiet(*_args: Any) -> None:
     return None
+
+
+_ignore = _quiet
+"""Where entries go when their ballots are not to be checked."""
 
 
 class _Verifier:
@@ -181,7 +203,7 @@ class _Verifier:
         self.report.trustees, self.report.threshold = m.trustees, m.threshold
 
     def _board(self, check_ballots: bool = True) -> None:
-        """Walk the board in order, then check the ballots of the entries that passed.
+        """Walk the board in order, handing each ballot over to be checked in chunks.
 
         A structural fault at entry k is reported only after the ballots before
         k verify, so the first failure named is the first in board order, as if
@@ -189,43 +211,45 @@ class _Verifier:
         ``check_ballots`` only the chain and the bookkeeping are checked: all a
         receipt needs.
         """
-        lines = _json_lines(self.files, "board.jsonl")
+        total, lines = _lines(self.files, "board.jsonl")
         self.issued_keys: set[bytes] = set()
         self.voided_keys: set[bytes] = set()
         self.used_keys: set[bytes] = set()
         self.chain: dict[int, tuple[bytes, bytes, str]] = {}
-        pending: list[PendingEntry] = []
-        structural: RecordInvalid | None = None
-        head = genesis(self.Q)
-        for k, line in enumerate(lines, 1):
-            self.progress("board", k, len(lines))
+        checker = BallotChecker(self.manifest, self.joint_key, self.Q)
+        with BoardChecks(checker, self.jobs if check_ballots else 1,
+                         lambda done: self.progress("ballots", done, total)) as checks:
+            hand_over = checks.add if check_ballots else _ignore
+            structural: RecordInvalid | None = None
+            head = genesis(self.Q)
             try:
-                head = self._entry(k, line, head, pending)
+                for k, line in enumerate(lines, 1):
+                    self.progress("board", k, total)
+                    head = self._entry(k, line, head, hand_over)
+                self.aggregates = checks.finish()
             except RecordInvalid as exc:
                 structural = exc
-                break
-        if check_ballots:
-            checker = BallotChecker(self.manifest, self.joint_key, self.Q)
-            try:
-                self.aggregates = check_entries(
-                    checker, pending, self.jobs,
-                    lambda done, total: self.progress("ballots", done, total))
             except EntryInvalid as exc:
                 raise RecordInvalid(f"board.jsonl entry {exc.index}: {exc}") from None
-        if structural is not None:
-            raise structural
+            if structural is not None:
+                try:  # a ballot before the fault may fail first
+                    checks.finish()
+                except EntryInvalid as exc:
+                    raise RecordInvalid(f"board.jsonl entry {exc.index}: {exc}") from None
+                raise structural
         r = self.report
         self.issued = len(self.issued_keys) - len(self.voided_keys)
-        r.board_entries, r.issued, r.voided = len(lines), self.issued, len(self.voided_keys)
+        r.board_entries, r.issued, r.voided = total, self.issued, len(self.voided_keys)
         r.cast = len(self.used_keys)
         if r.cast > self.issued:
             raise RecordInvalid(f"board.jsonl: {r.cast} ballots cast but only {self.issued} "
                                 "credentials issued: the round is void")
 
-    def _entry(self, k: int, line: Any, head: bytes, pending: list[PendingEntry]) -> bytes:
+    def _entry(self, k: int, line: Any, head: bytes,
+               hand_over: Callable[[int, dict[str, Any]], None]) -> bytes:
         """Check line k's place in the chain and its bookkeeping; return the new head.
 
-        A cast or spoiled entry's ballot is left in ``pending`` for the ballot pass.
+        A cast or spoiled entry is then handed over for its ballot to be checked.
         """
         where = f"board.jsonl entry {k}"
         if not isinstance(line, dict) or set(line) != {"index", "entry", "digest", "hash"}:
@@ -256,13 +280,13 @@ class _Verifier:
             self.voided_keys.add(key)
         elif kind == "cast":
             self._cast(where, entry)
-            pending.append((k, entry))
+            hand_over(k, entry)
         elif kind == "spoiled":
             if set(entry) != {"type", "ballot", "plaintext", "nonces"}:
                 raise RecordInvalid(f"{where}: a spoiled entry has exactly the fields type, "
                                     "ballot, plaintext and nonces")
             self.report.spoiled += 1
-            pending.append((k, entry))
+            hand_over(k, entry)
         else:
             raise RecordInvalid(f"{where}: unknown entry type {kind!r}")
         return head
