@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -234,7 +235,10 @@ def report(info: dict[str, Any], costs: dict[str, Any], figures: dict[str, Any])
         f"Record: {shape['ballots']} cast ballots, {shape['rows']} rows × {shape['options']} "
         f"options, {shape['seats']} seats; 5 trustees, threshold 3; "
         f"{figures['record_mib']:.1f} MiB zipped.",
-        f"Other processes used {figures['other_load']:.2f} CPUs on average during the run.",
+        f"Other processes used {figures['other_load']:.2f} CPUs on average during the run. "
+        f"A variable-base multiplication's C cost, sampled through the run: "
+        f"{figures['var_mul_us_range'][0]:.1f}–{figures['var_mul_us_range'][1]:.1f} µs; "
+        "the floor uses the medians.",
         "",
         "| `piaojue verify` | wall time (s) | per ballot (ms) | speed-up | peak RSS, largest "
         "process (MiB) |",
@@ -284,6 +288,34 @@ def report(info: dict[str, Any], costs: dict[str, Any], figures: dict[str, Any])
     return lines
 
 
+class OpSampler:
+    """The group operations' costs, sampled before, between and after the long steps.
+
+    The steps take minutes and a shared virtual machine's speed drifts over
+    that long; pricing the floor with the median of samples spread over the
+    whole run, rather than with one sample at the start, lets the drift fall on
+    both sides of the ratio, as bench/crypto.py's interleaving does.
+    """
+
+    def __init__(self) -> None:
+        self.fns = bench_crypto.op_functions()
+        self.sizes = {name: bench_crypto.calibrate(fn, 0.05) for name, fn in self.fns.items()}
+        self.samples: dict[str, list[float]] = {name: [] for name in self.fns}
+        self.sample()
+
+    def sample(self) -> None:
+        for _ in range(3):
+            for name, fn in self.fns.items():
+                self.samples[name].append(bench_crypto.time_batch(fn, self.sizes[name]))
+
+    def costs(self) -> dict[str, Any]:
+        return bench_crypto.op_costs({name: statistics.median(times)
+                                      for name, times in self.samples.items()})
+
+    def spread(self, name: str) -> tuple[float, float]:
+        return min(self.samples[name]), max(self.samples[name])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ballots", type=int, default=500)
@@ -312,18 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     record = folder / "record.zip"
     log("timing the group operations …")
-    per_call = {}
-    for name, fn in bench_crypto.op_functions().items():
-        n = bench_crypto.calibrate(fn, 0.05)
-        per_call[name] = min(bench_crypto.time_batch(fn, n) for _ in range(7))
-    costs = bench_crypto.op_costs(per_call)
+    ops = OpSampler()
     start = bench_crypto.CpuSnapshot.take()
     figures: dict[str, Any] = {
         "date": date, "machine": info,
         "shape": {"ballots": args.ballots, "rows": args.rows, "options": 2,
                   "seats": args.seats},
         "record_mib": record.stat().st_size / 2**20,
-        "op_costs_us": {op: 1e6 * c.c for op, c in costs.items()},
         "verify": [],
     }
     me = [sys.executable, str(Path(__file__).resolve())]
@@ -331,11 +358,17 @@ def main(argv: list[str] | None = None) -> int:
         log(f"piaojue verify --jobs {n} …")
         figures["verify"].append({"jobs": n, **time_cli_verify(record, n)})
         log(f"  {figures['verify'][-1]['seconds']:.1f} s")
+        ops.sample()
     log("verifying again with the group operations counted …")
     figures["verify_counted"] = run_child(*me, "--child", "verify-counted", "--folder",
                                           str(folder))
+    ops.sample()
     log("the tally, step by step …")
     figures["tally"] = run_child(*me, "--child", "tally", "--folder", str(folder))
+    ops.sample()
+    costs = ops.costs()
+    figures["op_costs_us"] = {op: 1e6 * c.c for op, c in costs.items()}
+    figures["var_mul_us_range"] = [1e6 * t for t in ops.spread("var_mul/c")]
     end = bench_crypto.CpuSnapshot.take()
     load = bench_crypto.other_load(start, end)
     # The children's CPU time is not in our own process time, so subtract it too.
