@@ -61,7 +61,6 @@ class EntryInvalid(ValueError):
 class ChunkResult:
     aggregates: Aggregates
     """The cell-wise sum of the chunk's cast ballots."""
-    checked: int
     failure: tuple[int, str] | None
     """The board index and reason of the chunk's first failure, if any."""
 
@@ -101,16 +100,16 @@ class BallotChecker:
     def check_chunk(self, chunk: Sequence[PendingEntry]) -> ChunkResult:
         rows, options = len(self.manifest.row_ids), len(self.manifest.options)
         totals = [list(row) for row in empty_aggregates(rows, options)]
-        for done, (index, entry) in enumerate(chunk):
+        for index, entry in chunk:
             try:
                 ballot = self.check(entry)
             except CryptoError as exc:
-                return ChunkResult(_freeze(totals), done, (index, str(exc)))
+                return ChunkResult(_freeze(totals), (index, str(exc)))
             if ballot is not None:
                 for r, row in enumerate(ballot.cells):
                     for o, cell in enumerate(row):
                         totals[r][o] = totals[r][o] + cell.ciphertext
-        return ChunkResult(_freeze(totals), len(chunk), None)
+        return ChunkResult(_freeze(totals), None)
 
 
 def _freeze(totals: list[list[Any]]) -> Aggregates:
