@@ -6,7 +6,7 @@ walks them one by one. The ballot proofs, the credential signatures and the
 Benaloh openings are independent of each other and cost nearly all the time
 (an 80 × 2 ballot takes about 140 ms), so they are checked here in chunks,
 each returning the sum of its cast ballots, which the caller adds up: the
-aggregates come out of the same pass and no parsed ballot is kept.
+aggregates come out of the same pass and no parsed ballot outlives its chunk.
 
 ``piaojue verify --jobs N`` hands the chunks to N worker processes; the result
 and the first failure reported are the same as with one job, because chunks
@@ -26,7 +26,6 @@ from typing import Any
 
 from crypto.canonical import hex_bytes, parse_json
 from crypto.credentials import verify_cast
-from crypto.elgamal import ZERO_CIPHERTEXT
 from crypto.encrypted_ballot import (
     BallotOpening,
     EncryptedBallot,
@@ -37,7 +36,7 @@ from crypto.encrypted_ballot import (
 from crypto.errors import CryptoError
 from crypto.group import Point
 from crypto.manifest import Manifest
-from crypto.tally import Aggregates
+from crypto.tally import Aggregates, aggregate
 
 PendingEntry = tuple[int, dict[str, Any]]
 """A cast or spoiled entry whose shape and credential bookkeeping already passed:
@@ -63,10 +62,6 @@ class ChunkResult:
     """The cell-wise sum of the chunk's cast ballots."""
     failure: tuple[int, str] | None
     """The board index and reason of the chunk's first failure, if any."""
-
-
-def empty_aggregates(rows: int, options: int) -> Aggregates:
-    return tuple(tuple(ZERO_CIPHERTEXT for _ in range(options)) for _ in range(rows))
 
 
 def add_aggregates(left: Aggregates, right: Aggregates) -> Aggregates:
@@ -98,22 +93,18 @@ class BallotChecker:
         return None
 
     def check_chunk(self, chunk: Sequence[PendingEntry]) -> ChunkResult:
-        rows, options = len(self.manifest.row_ids), len(self.manifest.options)
-        totals = [list(row) for row in empty_aggregates(rows, options)]
+        cast: list[EncryptedBallot] = []
+        failure = None
         for index, entry in chunk:
             try:
                 ballot = self.check(entry)
             except CryptoError as exc:
-                return ChunkResult(_freeze(totals), (index, str(exc)))
+                failure = (index, str(exc))
+                break
             if ballot is not None:
-                for r, row in enumerate(ballot.cells):
-                    for o, cell in enumerate(row):
-                        totals[r][o] = totals[r][o] + cell.ciphertext
-        return ChunkResult(_freeze(totals), None)
-
-
-def _freeze(totals: list[list[Any]]) -> Aggregates:
-    return tuple(tuple(row) for row in totals)
+                cast.append(ballot)
+        m = self.manifest
+        return ChunkResult(aggregate(cast, len(m.row_ids), len(m.options)), failure)
 
 
 class BoardChecks:
@@ -131,7 +122,7 @@ class BoardChecks:
                  progress: Callable[[int], None] = lambda done: None) -> None:
         m = checker.manifest
         self.checker, self.progress = checker, progress
-        self.total = empty_aggregates(len(m.row_ids), len(m.options))
+        self.total = aggregate([], len(m.row_ids), len(m.options))
         self._chunk: list[PendingEntry] = []
         self._in_flight: deque[tuple[int, Future[ChunkResult]]] = deque()
         self._pool: ProcessPoolExecutor | None = None

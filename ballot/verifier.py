@@ -223,19 +223,17 @@ class _Verifier:
             structural: RecordInvalid | None = None
             head = genesis(self.Q)
             try:
-                for k, line in enumerate(lines, 1):
-                    self.progress("board", k, total)
-                    head = self._entry(k, line, head, hand_over)
+                try:
+                    for k, line in enumerate(lines, 1):
+                        self.progress("board", k, total)
+                        head = self._entry(k, line, head, hand_over)
+                except RecordInvalid as exc:
+                    structural = exc
+                # After a structural fault, a ballot before it may still fail first.
                 self.aggregates = checks.finish()
-            except RecordInvalid as exc:
-                structural = exc
             except EntryInvalid as exc:
                 raise RecordInvalid(f"board.jsonl entry {exc.index}: {exc}") from None
             if structural is not None:
-                try:  # a ballot before the fault may fail first
-                    checks.finish()
-                except EntryInvalid as exc:
-                    raise RecordInvalid(f"board.jsonl entry {exc.index}: {exc}") from None
                 raise structural
         r = self.report
         self.issued = len(self.issued_keys) - len(self.voided_keys)

@@ -223,10 +223,6 @@ def time_cli_verify(record: Path, jobs: int) -> dict[str, Any]:
 # Report
 
 
-def _floor(counts: dict[str, int], costs: dict[str, Any]) -> float:
-    return bench_crypto.floor_seconds(counts, costs)
-
-
 def report(info: dict[str, Any], costs: dict[str, Any], figures: dict[str, Any]) -> list[str]:
     shape = figures["shape"]
     lines = [
@@ -250,7 +246,7 @@ def report(info: dict[str, Any], costs: dict[str, Any], figures: dict[str, Any])
                      f"{1000 * run['seconds'] / shape['ballots']:.1f} | "
                      f"{base / run['seconds']:.2f} | {run['peak_rss_kib'] / 1024:.0f} |")
     counted = figures["verify_counted"]
-    floor = _floor(counted["counts"], costs)
+    floor = bench_crypto.floor_seconds(counted["counts"], costs)
     inside = counted["seconds"]
     lines += [
         "",
@@ -261,7 +257,7 @@ def report(info: dict[str, Any], costs: dict[str, Any], figures: dict[str, Any])
     tally = figures["tally"]
     total_measured = total_floor = 0.0
     for name, step in tally["steps"].items():
-        f = _floor(step["counts"], costs)
+        f = bench_crypto.floor_seconds(step["counts"], costs)
         total_measured += step["seconds"]
         total_floor += f
         ratio = f"{step['seconds'] / f:.2f}" if f else "—"
