@@ -132,3 +132,17 @@ def test_cli_refuses_a_bad_job_count(record: Files, tmp_path: Path, jobs: str) -
     result = CliRunner().invoke(main, ["verify", "--quiet", "--jobs", jobs, str(path)])
     assert result.exit_code == 2
     assert "--jobs" in result.output
+
+
+@pytest.mark.parametrize("jobs", ["0", "many"])
+def test_trustee_decrypt_refuses_a_bad_job_count_and_writes_nothing(
+        tmp_path: Path, jobs: str) -> None:
+    request, key = tmp_path / "request.json", tmp_path / "trustee.key"
+    request.write_text("{}")
+    key.write_text("{}")
+    out = tmp_path / "share.json"
+    result = CliRunner().invoke(main, ["trustee", "decrypt", "--key", str(key), "--request",
+                                       str(request), "--out", str(out), "--jobs", jobs])
+    assert result.exit_code == 2
+    assert "--jobs" in result.output
+    assert not out.exists()
