@@ -7,7 +7,12 @@ BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
 DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk poppler-utils
 
-.PHONY: demo test lint debian-packages clean bench translations
+# The booth's JavaScript runs on @noble/curves and @noble/hashes at the versions
+# package-lock.json pins, installed by `npm ci`; Node.js itself comes from Debian
+# when the machine has none.
+VENDOR := booth/static/vendor/noble.js
+
+.PHONY: demo test lint debian-packages clean bench translations js-test
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +20,17 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(BIN)/.installed
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian packages: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR): node_modules/.installed booth/static/vendor/entry.js booth/static/vendor/build.mjs
+	npm run --silent vendor
+
+demo: $(BIN)/.installed $(VENDOR)
 	$(BIN)/piaojue demo
 
 debian-packages:
@@ -30,14 +45,17 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(BIN)/.installed debian-packages lint
+js-test: $(VENDOR)
+	node --test tests/js/
+
+test: $(BIN)/.installed debian-packages $(VENDOR) lint js-test
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/crypto.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis node_modules $(VENDOR)
 
 translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -o booth/translations/messages.pot .

@@ -17,6 +17,7 @@ from fpdf import FPDF
 
 from ballot.errors import Conflict
 from ballot.models import Round, RoundKind
+from ballot.services.credentials import Slip, counterfoil_tag
 from ballot.services.year_report import (
     CLASS_ZH,
     RECT_ZH,
@@ -72,14 +73,19 @@ def _qr_png(text: str) -> io.BytesIO:
     return buffer
 
 
-def slips_pdf(congress: str, round_title: str, codes: Sequence[str], start: int = 1) -> bytes:
-    """One cut-out slip per code: round, grouped code, its QR, instructions.
+def slips_pdf(congress: str, round_title: str, slips: Sequence[Slip], start: int = 1,
+              round_fingerprint: str = "") -> bytes:
+    """One cut-out slip per code: round, grouped code, its QR, instructions, and a counterfoil.
 
-    The caller streams the bytes and drops ``codes``: nothing keeps them.
+    The counterfoil (存根), cut off and kept by the clerk, carries the slip's
+    number and its key tag, so a lost slip can be voided without the server
+    keeping a table from numbers to keys. The round fingerprint lets the deputy
+    check the tablet's. The caller streams the bytes and drops the codes.
     """
     pdf = _document()
     width, height = 95.0, 68.0
-    for n, code in enumerate(codes):
+    for n, slip in enumerate(slips):
+        code = slip.code
         if n % SLIPS_PER_PAGE == 0:
             pdf.add_page()
         col, row = n % 2, (n % SLIPS_PER_PAGE) // 2
@@ -91,7 +97,8 @@ def slips_pdf(congress: str, round_title: str, codes: Sequence[str], start: int 
         pdf.set_dash_pattern()
         pdf.set_xy(x + 4, y + 4)
         pdf.set_font("cjk", size=8)
-        pdf.multi_cell(width - 40, 4, f"{congress}\n{round_title}\n投票凭证 第 {start + n} 号")
+        pdf.multi_cell(width - 40, 4, f"{congress}\n{round_title}\n投票凭证 第 {start + n} 号"
+                                      f"\n本轮指纹 {round_fingerprint}")
         pdf.image(_qr_png(code), x=x + width - 31, y=y + 3, w=27, h=27)
         pdf.set_font("cjk", size=14)
         pdf.set_xy(x + 4, y + 32)
@@ -103,6 +110,14 @@ def slips_pdf(congress: str, round_title: str, codes: Sequence[str], start: int 
                        "对每个项目选择赞成、反对或弃权，核对后投出。投票后请保存回执，"
                        "可扫描回执二维码核验选票已被记录。本凭证只能投一次票，"
                        "不记录持有人姓名；遗失请告知工作人员作废补发。")
+        pdf.set_dash_pattern(dash=1, gap=1)  # the counterfoil is cut off and kept by the clerk
+        pdf.line(x, y + 59, x + width, y + 59)
+        pdf.set_dash_pattern()
+        pdf.set_font("cjk", size=7)
+        pdf.set_xy(x + 4, y + 60)
+        pdf.multi_cell(width - 8, 3.5,
+                       f"存根（工作人员留存，本轮结束后销毁）第 {start + n} 号\n"
+                       f"密钥标签 {counterfoil_tag(slip.public_key)}（遗失作废时输入）")
     return _finish(pdf)
 
 

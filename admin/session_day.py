@@ -32,6 +32,7 @@ from ballot.services.public import turnout
 from booth.shell import db
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
+from crypto.hashing import fingerprint
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -283,10 +284,10 @@ def print_slips(election_id: str, round_id: str) -> Response:
         return _refused(InvalidInput(gettext("Give the number of slips to print.")), target)
     try:
         slips = credentials.make_slips(election_id, round_id, int(text))
-        first = credentials.next_serial(db(), round_)
+        first = credentials.made_count(db(), round_) + 1
         credentials.issue(db(), round_, [slip.public_key for slip in slips])
-        data = pdf.slips_pdf(round_.election.congress_name, round_.title,
-                             [slip.code for slip in slips], start=first)
+        data = pdf.slips_pdf(round_.election.congress_name, round_.title, slips, start=first,
+                             round_fingerprint=fingerprint(bytes.fromhex(round_.context or "")))
     except DomainError as exc:
         return _refused(exc, target)
     db().commit()
@@ -301,9 +302,7 @@ def void_key(election_id: str, round_id: str) -> Response:
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
     try:
         round_ = _round(election_id, round_id)
-        given = request.form.get("key", "").strip()
-        serial = form_int(given)
-        key = credentials.key_of_slip(db(), round_, serial) if serial is not None else given
+        key = credentials.resolve_key(db(), round_, request.form.get("key", ""))
         entry = credentials.void(db(), round_, key)
     except DomainError as exc:
         return _refused(exc, target)

@@ -238,14 +238,10 @@ class Credential(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
     public_key: Mapped[hex32]
-    serial: Mapped[int | None]
-    """The number printed on the slip, so a clerk can void a lost slip by its number.
-    Slips are handed out at random, so the number says nothing about who holds it."""
     status: Mapped[CredentialStatus] = mapped_column(_enum(CredentialStatus),
                                                      default=CredentialStatus.issued)
 
-    __table_args__ = (UniqueConstraint("round_pk", "public_key"),
-                      UniqueConstraint("round_pk", "serial", name="uq_credential_round_serial"))
+    __table_args__ = (UniqueConstraint("round_pk", "public_key"),)
 
 
 class BoardHead(Base):
@@ -317,21 +313,20 @@ class StaffUser(Base):
     created: Mapped[created_at]
 
 
-class BoothSession(Base):
-    """One deputy's ballot in progress at a tablet, sealed, deleted when it ends.
+class HeldChallenge(Base):
+    """A challenged (spoiled) ballot held until its round closes, then published.
 
-    The cookie holds a random token; the row holds its hash and the sealed
-    state (code, marks, prepared ballot), so nothing is readable here or in
-    the browser, and the back button finds nothing once the ballot is cast.
+    Appended to the board all together, in random order, when the round
+    closes: a challenge never stands next to the cast that followed it on the
+    same tablet. It holds the opened ballot only (what the board will show),
+    nothing about who challenged it.
     """
 
-    __tablename__ = "booth_session"
+    __tablename__ = "held_challenge"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[hex32] = mapped_column(unique=True)
-    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"))
-    sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    expires: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    round_pk: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    entry_json: Mapped[str] = mapped_column(Text)
 
 
 class RateEvent(Base):

@@ -24,11 +24,12 @@ from ballot.errors import InvalidInput
 from ballot.models import Round
 from ballot.services import casting, ceremony, credentials, elections, export, roster, rounds
 from ballot.services import tally as tallying
-from ballot.services.voting import encrypt_marks, sign_with_code
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
+from crypto.cast import PreparedCast, prepare_cast
 from crypto.keyfile import DEFAULT_SCRYPT_N
 from crypto.manifest import APPROVAL_OPTIONS, SELECTION_OPTIONS, Manifest
+from crypto.pinning import PinnedRound, pin_round
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
 DEMO_PROJECTS = (
@@ -308,14 +309,13 @@ class Rehearsal:
         for voter, marks in enumerate(plan):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, self.round_id)
+                pinned = _pinned(round_)
+                code = self.slips[voter].code
                 if voter in challengers:
-                    doubt = encrypt_marks(round_, marks, self.rng)
-                    opened = doubt.opening.to_json()
-                    casting.spoil(s, round_, doubt.ballot, opened["plaintext"],
-                                  opened["nonces"])
-                prepared = encrypt_marks(round_, marks, self.rng)
-                public_key, signature = sign_with_code(round_, self.slips[voter].code, prepared)
-                casting.cast(s, round_, prepared.ballot, public_key, signature, self.at_rest)
+                    doubt = prepare_cast(pinned, code, marks, self.rng).spoiled_entry
+                    casting.hold_challenge(s, round_, doubt["ballot"], doubt["plaintext"],
+                                           doubt["nonces"])
+                _cast(s, round_, prepare_cast(pinned, code, marks, self.rng), self.at_rest)
             self.progress("ballots", voter + 1, config.voters)
         self.log.append(f"{config.voters} ballots cast, {len(challengers)} challenged "
                         "(Benaloh)")
@@ -345,7 +345,7 @@ class Rehearsal:
         eid, n = self.eid, self.config.trustees
         with self.sessions.begin() as s:
             round_ = rounds.get_round(s, eid, round_id)
-            rounds.close_round(s, round_)
+            rounds.close_round(s, round_, self.rng)
             request = (tallying.decryption_request(s, round_)
                        if tallying.cast_count(s, round_) else None)
         if request is not None:
@@ -379,10 +379,20 @@ class Rehearsal:
         for slip, marks in zip(slips, plan, strict=False):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, round_id)
-                prepared = encrypt_marks(round_, marks, self.rng)
-                public_key, signature = sign_with_code(round_, slip.code, prepared)
-                casting.cast(s, round_, prepared.ballot, public_key, signature, self.at_rest)
+                _cast(s, round_, prepare_cast(_pinned(round_), slip.code, marks, self.rng),
+                      self.at_rest)
         return self.tally(round_id)
+
+
+def _pinned(round_: Round) -> PinnedRound:
+    """The round as a deputy's tablet sees it: pinned from its published parameters."""
+    return pin_round(round_.manifest_json or "", tallying.election_record(round_),
+                     claimed_context=round_.context)
+
+
+def _cast(s: Session, round_: Round, prepared: PreparedCast, at_rest: AtRestKey) -> None:
+    body = prepared.body
+    casting.cast(s, round_, body["ballot"], body["credential"], body["signature"], at_rest)
 
 
 def rehearse(

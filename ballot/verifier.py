@@ -19,19 +19,13 @@ from ballot.board_proofs import BallotChecker, BoardChecks, EntryInvalid
 from ballot.record import REQUIRED_FILES, RecordFormatError, read_record
 from ballot.rules import Reconciliation, compute_result
 from crypto.board import entry_digest, genesis, next_hash
-from crypto.canonical import canonical_json, hex_bytes, parse_json, point_from_hex
-from crypto.ceremony import (
-    TrusteeCommitment,
-    commitments_hash,
-    election_context,
-    joint_key,
-    public_share,
-    verify_all_commitments,
-)
+from crypto.canonical import canonical_json, hex_bytes, parse_json
+from crypto.ceremony import commitments_hash, public_share
 from crypto.credentials import check_ed25519_public_key
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, PinningFailed
 from crypto.group import small_multiple
 from crypto.manifest import Manifest, round_context
+from crypto.pinning import pin_election
 from crypto.receipts import verify_receipt
 from crypto.tally import (
     Aggregates,
@@ -178,26 +172,10 @@ class _Verifier:
     def _election(self) -> None:
         m = self.manifest
         doc = _json(self.files, "election.json")
-        if not isinstance(doc, dict) or not {"election_id", "threshold", "joint_key",
-                                             "trustees"} <= set(doc):
-            raise RecordInvalid(
-                "election.json: needs election_id, threshold, joint_key and trustees")
-        if doc["election_id"] != m.election_id:
-            raise RecordInvalid("election.json: election_id differs from the manifest's")
-        if doc["threshold"] != m.threshold:
-            raise RecordInvalid("election.json: threshold differs from the manifest's")
-        if not isinstance(doc["trustees"], list) or len(doc["trustees"]) != m.trustees:
-            raise RecordInvalid(f"election.json: the manifest names {m.trustees} trustees")
-        published = _at("election.json", lambda: [
-            TrusteeCommitment.from_json(t) for t in doc["trustees"]])
-        context = _at("election.json", lambda: election_context(
-            m.election_id, m.trustees, m.threshold))
-        _at("election.json", lambda: verify_all_commitments(
-            published, m.trustees, m.threshold, context))
-        self.joint_key = joint_key(published)
-        if _at("election.json joint_key", lambda: point_from_hex(doc["joint_key"])) \
-                != self.joint_key:
-            raise RecordInvalid("election.json: joint_key is not the sum of the C_i0")
+        try:
+            published, self.joint_key = pin_election(m, doc)
+        except PinningFailed as exc:
+            raise RecordInvalid(str(exc)) from None
         self.public_shares = {tc.index: public_share(published, tc.index) for tc in published}
         self.Q = round_context(m.hash, self.joint_key, commitments_hash(published))
         self.report.trustees, self.report.threshold = m.trustees, m.threshold

@@ -1,12 +1,25 @@
 """The cast API: a ballot encrypted and signed on the deputy's side, posted as JSON.
 
-The booth pages (booth.routes) encrypt on the server for a browser tablet. A
-tablet app, or any client that encrypts and signs where the deputy votes,
-uses this instead:
+The browser booth (booth/static/booth/booth.js), a tablet app, or any client
+that encrypts and signs where the deputy votes uses it; the server never
+receives a credential code or a mark:
 
 ``GET /api/rounds/<election_id>/<round_id>``
-    the round's public parameters: manifest, joint key, context ``Q``, state,
-    board head. Everything here is public (it is in the election record).
+    the round's public parameters: the manifest as its canonical text
+    (``manifest_json``, exactly the bytes hashed), ``election`` (election.json:
+    the trustees' commitments and proofs, the joint key), the context ``Q``,
+    state, board head. Everything here is public (it is in the election record),
+    and a client pins it: it recomputes ``Q`` and refuses a substituted key.
+``POST /api/rounds/<election_id>/<round_id>/credential``
+    ``{"credential": hex}``: is this public key issued and unspent in the open
+    round? ``200 {"usable": true}``, or ``400`` when it cannot vote. Unusable
+    keys count against the sender's address (``CODE_ATTEMPTS`` per
+    ``CODE_WINDOW``); the tablet catches mistyped codes itself, which never count.
+``POST /api/rounds/<election_id>/<round_id>/challenge``
+    ``{"ballot", "plaintext", "nonces"}``: a Benaloh-challenged ballot, checked and
+    held (``202``); it goes on the board with every other challenge, in random
+    order, when the round closes, so it never stands next to the cast that
+    follows it. It names no credential. ``CHALLENGES`` per address per window.
 ``POST /api/rounds/<election_id>/<round_id>/cast``
     ``{"ballot": ..., "credential": hex, "signature": hex}`` as
     ``application/json``; answers ``201`` with the signed receipt, or ``200``
@@ -29,22 +42,29 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import gettext
 
 from ballot.errors import AlreadyCast, Conflict, DomainError, InvalidInput, NotFound
 from ballot.models import Round
 from ballot.services import casting, public, ratelimit, rounds
+from ballot.services.tally import election_record
 from booth import receipts
 from booth.shell import csrf, db
 from crypto.canonical import parse_json
-from crypto.encrypted_ballot import fingerprint
 from crypto.errors import CryptoError
+from crypto.hashing import fingerprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 REFUSALS = 10
 REFUSAL_WINDOW = dt.timedelta(minutes=5)
+CODE_ATTEMPTS = 5
+CODE_WINDOW = dt.timedelta(minutes=5)
+CHALLENGES = 12
+CHALLENGE_WINDOW = dt.timedelta(minutes=5)
 CAST_FIELDS = frozenset({"ballot", "credential", "signature"})
+CHALLENGE_FIELDS = frozenset({"ballot", "plaintext", "nonces"})
 
 
 class UnsupportedBody(InvalidInput):
@@ -86,25 +106,74 @@ def round_info(election_id: str, round_id: str) -> Response:
         "round_id": round_.round_id,
         "state": round_.state.value,
         "manifest": parse_json(round_.manifest_json or ""),
+        "manifest_json": round_.manifest_json,
+        "election": election_record(round_),
         "joint_key": round_.election.joint_key,
         "context": round_.context,
         "board": {"length": head.length if head else 0, "hash": head.hash if head else None},
     })
 
 
-def _cast_request() -> dict[str, Any]:
+def _json_request(fields: frozenset[str], what: str) -> dict[str, Any]:
     if request.mimetype != "application/json":
-        raise UnsupportedBody("send the cast as application/json")
+        raise UnsupportedBody(f"send the {what} as application/json")
+    if (request.content_length or 0) > casting.MAX_BALLOT_BYTES * 3:
+        raise InvalidInput(f"the {what} is larger than any of this round can be")
     try:
         doc = parse_json(request.get_data(cache=False))
     except CryptoError as exc:
         raise InvalidInput(f"the request is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict) or set(doc) != CAST_FIELDS:
-        raise InvalidInput("a cast is a JSON object with exactly the fields ballot, "
-                           "credential and signature")
-    if isinstance(doc["ballot"], str):  # the service would read text as JSON: not here
+    if not isinstance(doc, dict) or set(doc) != fields:
+        raise InvalidInput(f"a {what} is a JSON object with exactly the fields "
+                           f"{', '.join(sorted(fields))}")
+    if isinstance(doc.get("ballot"), str):  # the service would read text as JSON: not here
         raise InvalidInput("the ballot is a JSON object, not text")
     return doc
+
+
+def _cast_request() -> dict[str, Any]:
+    return _json_request(CAST_FIELDS, "cast")
+
+
+@bp.post("/rounds/<election_id>/<round_id>/credential")
+def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
+    """Whether a credential key can still vote; only unusable keys count as attempts."""
+    if ratelimit.exceeded(db(), "code", _sender(), CODE_ATTEMPTS, CODE_WINDOW):
+        return _error(429, gettext("Too many codes were tried on this tablet. Please wait five "
+                                   "minutes or ask a clerk."))
+    try:
+        doc = _json_request(frozenset({"credential"}), "credential check")
+        round_ = _round(election_id, round_id)
+        casting.check_usable(db(), round_, doc["credential"])
+    except DomainError as exc:
+        db().rollback()
+        if isinstance(exc, casting.CredentialUnusable):
+            ratelimit.record(db(), "code", _sender())
+            db().commit()
+            return _error(400, gettext(
+                "This code cannot vote in this round: it may have been used already, reported "
+                "lost, or be for another round. Please ask a clerk."))
+        return _error(_status(exc), str(exc))
+    db().commit()
+    return jsonify(usable=True), 200
+
+
+@bp.post("/rounds/<election_id>/<round_id>/challenge")
+def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
+    """Hold a challenged ballot until the round closes (then it is published, shuffled)."""
+    if ratelimit.exceeded(db(), "challenge", _sender(), CHALLENGES, CHALLENGE_WINDOW):
+        return _error(429, gettext("Too many ballots were challenged on this tablet. Please "
+                                   "wait five minutes or ask a clerk."))
+    try:
+        doc = _json_request(CHALLENGE_FIELDS, "challenge")
+        round_ = _round(election_id, round_id)
+        casting.hold_challenge(db(), round_, doc["ballot"], doc["plaintext"], doc["nonces"])
+    except DomainError as exc:
+        db().rollback()
+        return _error(_status(exc), str(exc))
+    ratelimit.record(db(), "challenge", _sender())
+    db().commit()
+    return jsonify(held=True), 202
 
 
 @bp.post("/rounds/<election_id>/<round_id>/cast")
@@ -125,10 +194,12 @@ def cast(election_id: str, round_id: str) -> tuple[Response, int]:
         return _error(_status(exc), str(exc))
     db().commit()
     text = receipts.encode(receipt.to_json())
+    verify_url = url_for("public.verify", receipt=text, _external=True)
     return jsonify({
         **receipt.to_json(),
         "ballot_digest": receipt.ballot_digest,
         "fingerprint": fingerprint(bytes.fromhex(receipt.ballot_digest)),
-        "verify_url": url_for("public.verify", receipt=text, _external=True),
+        "verify_url": verify_url,
+        "qr": receipts.qr_data_url(verify_url),
         "repeated": receipt.repeated,
     }), 200 if receipt.repeated else 201

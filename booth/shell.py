@@ -49,7 +49,9 @@ def _security_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # The booth may use the camera to read a slip's QR code; no other page may.
+    camera = "(self)" if request.blueprint == "booth" else "()"
+    response.headers["Permissions-Policy"] = f"camera={camera}, microphone=(), geolocation=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.blueprint in ("booth", "admin", "api"):
         response.headers["Cache-Control"] = "no-store"

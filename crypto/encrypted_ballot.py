@@ -25,10 +25,13 @@ from crypto.errors import (
     InvalidProof,
 )
 from crypto.group import L, Point
-from crypto.hashing import HB
+from crypto.hashing import HB, fingerprint
 from crypto.manifest import Manifest
 from crypto.range_proof import RangeProof, prove_range, verify_range
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness, random_scalar
+
+__all__ = ["BallotOpening", "EncryptedBallot", "Marks", "ballot_digest", "check_marks",
+           "check_opening", "encrypt_ballot", "fingerprint", "verify_ballot"]
 
 Marks = Sequence[Sequence[int]]
 """One list per row, one 0/1 per option, in manifest order."""
@@ -282,9 +285,3 @@ def check_opening(ballot: EncryptedBallot, opening: BallotOpening, joint_key: Po
 def ballot_digest(context: bytes, ballot_json: dict[str, Any]) -> bytes:
     """``HB("piaojue/v1/ballot", Q, canonical_json(ballot))``: what the deputy compares."""
     return HB("piaojue/v1/ballot", context, canonical_json(ballot_json))
-
-
-def fingerprint(digest: bytes, groups: int = 4) -> str:
-    """A grouped hex prefix of a digest, short enough to compare by eye."""
-    text = digest.hex()[: 4 * groups].upper()
-    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))

@@ -77,3 +77,7 @@ class InvalidBoard(CryptoError):
 
 class DiscreteLogNotFound(CryptoError):
     """A decrypted total outside the range of possible counts."""
+
+
+class PinningFailed(CryptoError):
+    """A round's parameters that disagree with what the holder recomputed (§3, §4)."""

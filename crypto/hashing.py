@@ -60,3 +60,13 @@ def HS(tag: str, *items: Hashable) -> int:  # noqa: N802 - the protocol's name
     """SHA-512 of ``enc(tag, items...)`` read little-endian mod ``L``: challenges."""
     _check_tag(tag)
     return int.from_bytes(hashlib.sha512(enc(tag, *items)).digest(), "little") % L
+
+
+def fingerprint(digest: bytes, groups: int = 4) -> str:
+    """A grouped hex prefix of a digest, short enough to compare by eye: ``1A2B 3C4D …``.
+
+    The booth shows a ballot's (its ``ballot_digest``) before cast or challenge,
+    and a round's (its context ``Q``) on the tablet, the slips and the hall screen.
+    """
+    text = digest.hex()[: 4 * groups].upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from crypto.group import L
 
@@ -50,3 +51,20 @@ def random_scalar(rng: Randomness = SYSTEM_RANDOMNESS) -> int:
         k = int.from_bytes(rng.token_bytes(64), "little") % L
         if k:
             return k
+
+
+T = TypeVar("T")
+
+
+def random_below(n: int, rng: Randomness = SYSTEM_RANDOMNESS) -> int:
+    """Uniform in ``0..n-1`` (64 random bytes reduced: bias below 2**-440 for any list here)."""
+    return int.from_bytes(rng.token_bytes(64), "little") % n
+
+
+def shuffled(items: Sequence[T], rng: Randomness = SYSTEM_RANDOMNESS) -> list[T]:
+    """A Fisher-Yates shuffle driven by ``rng``: random order, reproducible in tests."""
+    out = list(items)
+    for i in range(len(out) - 1, 0, -1):
+        j = random_below(i + 1, rng)
+        out[i], out[j] = out[j], out[i]
+    return out

@@ -8,6 +8,8 @@ be a deliberate protocol change, never an accident.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ballot.record import REQUIRED_FILES
@@ -20,7 +22,16 @@ from crypto.hashing import HB
 from crypto.keyfile import open_key_file
 from crypto.range_proof import verify_range
 from crypto.receipts import verify_receipt
-from tests.vectors.generate import PRIMITIVES, RECORD_DIR, primitive_vectors, record_vector
+from tests.vectors.generate import (
+    BOOTH,
+    ENCODINGS,
+    PRIMITIVES,
+    RECORD_DIR,
+    booth_vectors,
+    encoding_vectors,
+    primitive_vectors,
+    record_vector,
+)
 
 STORED_RECORD = {p.name: p.read_bytes() for p in RECORD_DIR.iterdir()}
 STORED = parse_json(PRIMITIVES.read_bytes())
@@ -35,6 +46,13 @@ def test_stored_record_still_verifies() -> None:
 @pytest.mark.parametrize("name", sorted(STORED_RECORD))
 def test_record_is_reproduced_byte_for_byte(name: str) -> None:
     assert record_vector()[name] == STORED_RECORD[name]
+
+
+@pytest.mark.parametrize(("path", "make"), [(BOOTH, booth_vectors),
+                                             (ENCODINGS, encoding_vectors)])
+def test_javascript_vectors_are_reproduced(path: Any, make: Any) -> None:
+    """The files tests/js checks the JavaScript against are Python's current bytes."""
+    assert canonical_json(make()) + b"\n" == path.read_bytes()
 
 
 @pytest.mark.parametrize("key", sorted(STORED))

@@ -190,8 +190,9 @@ def generate_command(election_id: str, round_id: str, count: int, codes_out: Pat
         raise click.ClickException(f"{codes_out} exists: refusing to overwrite codes") from None
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["slip", "code", "public_key"])
-        writer.writerows([n, slip.code, slip.public_key] for n, slip in enumerate(slips, 1))
+        writer.writerow(["slip", "code", "key_tag", "public_key"])
+        writer.writerows([n, slip.code, credentials.counterfoil_tag(slip.public_key),
+                          slip.public_key] for n, slip in enumerate(slips, 1))
     write_json(keys_out, {"format": "piaojue-credential-keys/1", "election_id": election_id,
                           "round_id": round_id, "keys": [slip.public_key for slip in slips]})
     ok(f"{count} slips: codes in {codes_out} (print, then destroy), keys in {keys_out}")
@@ -220,10 +221,9 @@ def upload_command(election_id: str, round_id: str, keys_file: Path) -> None:
 @click.argument("round_id")
 @click.argument("slip")
 def void_command(election_id: str, round_id: str, slip: str) -> None:
-    """Strike off a lost slip, by its number or its public key (it must be unused)."""
+    """Strike off a lost slip, by the key tag on its counterfoil or its public key (it must be
+    unused)."""
     with transaction() as s:
         round_ = rounds.get_round(s, election_id, round_id)
-        key = credentials.key_of_slip(s, round_, int(slip)) if slip.isascii() and \
-            slip.isdigit() and len(slip) < 10 else slip
-        entry = credentials.void(s, round_, key)
+        entry = credentials.void(s, round_, credentials.resolve_key(s, round_, slip))
         ok(f"board entry {entry.index}: credential voided")

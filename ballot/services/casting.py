@@ -16,8 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.errors import AlreadyCast, CastRefused, Conflict
-from ballot.models import BoardEntry, Credential, CredentialStatus, Receipt, Round, RoundState
+from ballot.models import (
+    BoardEntry,
+    Credential,
+    CredentialStatus,
+    HeldChallenge,
+    Receipt,
+    Round,
+    RoundState,
+)
 from ballot.services import board
+from ballot.services.challenges import held_count
 from ballot.services.elections import receipt_signing_key
 from ballot.services.rounds import manifest_of
 from crypto.at_rest import AtRestKey
@@ -110,19 +119,50 @@ def _earlier_receipt(session: Session, round_: Round, entry: dict[str, Any]
                                      entry["ballot"]).hex(), repeated=True)
 
 
+class CredentialUnusable(CastRefused):
+    """A credential key that was not issued for this round, or was voided."""
+
+
+def _refuse_unusable(row: Credential | None) -> None:
+    """The one rule of which credentials can vote: issued in this round, not voided.
+
+    A used one raises :class:`AlreadyCast`; the cast path first looks for a
+    repeat of its own cast (a retry), which gets the stored receipt instead.
+    """
+    if row is None:
+        raise CredentialUnusable("this credential was not issued for this round")
+    if row.status == CredentialStatus.voided:
+        raise CredentialUnusable("this credential was voided (reported lost); ask the clerk "
+                                 "for a new slip")
+    if row.status == CredentialStatus.used:
+        raise AlreadyCast("this credential has already cast a ballot")
+
+
+def check_usable(session: Session, round_: Round, credential: Any) -> None:
+    """Can this public key (hex) still cast in this open round? Raises when it cannot.
+
+    What the tablet asks after deriving the key from the typed code; a used
+    credential is refused like an unknown one (:class:`CredentialUnusable`).
+    """
+    _open_round(round_)
+    try:
+        key = hex_bytes(credential, 32, "credential")
+    except CryptoError as exc:
+        raise CastRefused(str(exc)) from None
+    try:
+        _refuse_unusable(_credential(session, round_, key, lock=False))
+    except AlreadyCast as exc:
+        raise CredentialUnusable(str(exc)) from None
+
+
 def _usable(session: Session, round_: Round, row: Credential | None, entry: dict[str, Any]
             ) -> CastReceipt | None:
     """Refuse an unusable credential; a repeat of its own cast gets the stored receipt."""
-    if row is None:
-        raise CastRefused("this credential was not issued for this round")
-    if row.status == CredentialStatus.voided:
-        raise CastRefused("this credential was voided (reported lost); ask the clerk for a "
-                          "new slip")
-    if row.status == CredentialStatus.used:
+    if row is not None and row.status == CredentialStatus.used:
         earlier = _earlier_receipt(session, round_, entry)
         if earlier is not None:
             return earlier
-        raise AlreadyCast("this credential has already cast a ballot")
+    _refuse_unusable(row)
     return None
 
 
@@ -187,8 +227,18 @@ def _credential(session: Session, round_: Round, key: bytes, *, lock: bool
     return session.scalar(query.execution_options(populate_existing=True))
 
 
-def spoil(session: Session, round_: Round, ballot: Any, plaintext: Any, nonces: Any) -> int:
-    """Post a Benaloh-opened ballot; it is never counted and spends no credential."""
+MAX_HELD_CHALLENGES = 2000
+"""Challenges a round holds at most: far more than any congress makes, a bound on a flood."""
+
+
+def hold_challenge(session: Session, round_: Round, ballot: Any, plaintext: Any, nonces: Any
+                   ) -> HeldChallenge:
+    """Check a Benaloh-opened ballot and hold it; the round's close publishes it.
+
+    It is checked as the board entry it will become (every proof, and the
+    opening re-encrypts to the ballot) and never counted; it spends no
+    credential and names none, so nothing ties it to the deputy who made it.
+    """
     _open_round(round_)
     ballot_json, parsed = _parse_ballot(round_, ballot)
     manifest = manifest_of(round_)
@@ -198,7 +248,11 @@ def spoil(session: Session, round_: Round, ballot: Any, plaintext: Any, nonces: 
                       Point.from_bytes(bytes.fromhex(round_.election.joint_key or "")))
     except CryptoError as exc:
         raise CastRefused(f"the challenged ballot does not open: {exc}") from None
-    board.lock_head(session, round_)
-    entry = board.append(session, round_, {"type": "spoiled", "ballot": ballot_json,
-                                           **opening.to_json()})
-    return entry.index
+    held = held_count(session, round_)
+    if held >= MAX_HELD_CHALLENGES:
+        raise Conflict(f"this round already holds {held} challenged ballots, the most it takes")
+    row = HeldChallenge(round_pk=round_.id, entry_json=canonical_json(
+        {"type": "spoiled", "ballot": ballot_json, **opening.to_json()}).decode("utf-8"))
+    session.add(row)
+    session.flush()
+    return row

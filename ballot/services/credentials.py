@@ -84,26 +84,55 @@ def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardE
     if live + len(keys) > present:
         raise Conflict(f"{live} credentials are live and {present} deputies present: "
                        f"issuing {len(keys)} more would exceed those present")
+    # Sorted by their bytes (PROTOCOL.md §6): the entry's order says nothing about
+    # which printed slip, numbered in the order it was made, carries which key.
+    keys.sort()
     entry = board.append(session, round_, {"type": "credentials", "keys": keys})
-    first = next_serial(session, round_)
-    session.add_all(Credential(round_pk=round_.id, public_key=k, serial=first + i)
-                    for i, k in enumerate(keys))
+    session.add_all(Credential(round_pk=round_.id, public_key=k) for k in keys)
     session.flush()
     return entry
 
 
-def next_serial(session: Session, round_: Round) -> int:
-    """The number the next slip of this round gets: slips are numbered 1, 2, … in issue order."""
-    return (session.scalar(select(func.max(Credential.serial)).where(
-        Credential.round_pk == round_.id)) or 0) + 1
+def made_count(session: Session, round_: Round) -> int:
+    """Keys issued so far in this round, voided ones included: the next slip is numbered one more.
+
+    The number is printed on the slip and its counterfoil only; the server
+    keeps no table from numbers to keys.
+    """
+    return session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.round_pk == round_.id)) or 0
 
 
-def key_of_slip(session: Session, round_: Round, serial: int) -> str:
-    key = session.scalar(select(Credential.public_key).where(
-        Credential.round_pk == round_.id, Credential.serial == serial))
-    if key is None:
-        raise NotFound(f"no slip number {serial} was issued in this round")
-    return key
+COUNTERFOIL_HEX = 16
+"""Hex digits of the public key printed on a slip's counterfoil (64 bits: never ambiguous)."""
+
+
+def counterfoil_tag(public_key: str) -> str:
+    """The key's first 16 hex digits, grouped: what the clerk's counterfoil shows."""
+    head = public_key[:COUNTERFOIL_HEX]
+    return " ".join(head[i:i + 4] for i in range(0, COUNTERFOIL_HEX, 4))
+
+
+def resolve_key(session: Session, round_: Round, given: str) -> str:
+    """A whole public key, or the counterfoil's tag of one issued in this round.
+
+    Spaces and dashes are ignored and case does not matter, so the tag can be
+    typed as printed. A tag matches one key or none: 64 bits do not collide.
+    """
+    text = "".join(ch for ch in given.strip().lower() if ch not in " -")
+    if not text or any(ch not in "0123456789abcdef" for ch in text):
+        raise InvalidInput("give the public key or the 16-digit key tag on the slip's "
+                           "counterfoil (digits 0-9 and letters a-f)")
+    if len(text) == 64:
+        return text
+    if len(text) != COUNTERFOIL_HEX:
+        raise InvalidInput(f"a counterfoil's key tag has {COUNTERFOIL_HEX} digits; "
+                           f"{len(text)} were given")
+    found = list(session.scalars(select(Credential.public_key).where(
+        Credential.round_pk == round_.id, Credential.public_key.startswith(text))))
+    if len(found) != 1:
+        raise NotFound("no credential with this key tag was issued in this round")
+    return found[0]
 
 
 def void(session: Session, round_: Round, public_key: str) -> BoardEntry:

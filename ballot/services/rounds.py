@@ -21,6 +21,7 @@ from ballot.models import (
     RoundRow,
     RoundState,
 )
+from ballot.services.challenges import publish_held_challenges
 from crypto.board import genesis
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import InvalidManifest
@@ -32,6 +33,7 @@ from crypto.manifest import (
     Manifest,
     round_context,
 )
+from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
 _ROUND_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 
@@ -213,12 +215,14 @@ def open_round(session: Session, round_: Round) -> Round:
     return round_
 
 
-def close_round(session: Session, round_: Round) -> Round:
+def close_round(session: Session, round_: Round, rng: Randomness = SYSTEM_RANDOMNESS) -> Round:
+    """Close voting; the challenged ballots held meanwhile go on the board, shuffled."""
     if round_.state != RoundState.open:
         raise Conflict(f"round {round_.round_id} is {round_.state.value}, not open")
     # Take the board's head lock: a cast in flight either lands before the close or
     # finds the round closed, never half of each.
     session.scalar(select(BoardHead).where(BoardHead.round_pk == round_.id).with_for_update())
+    publish_held_challenges(session, round_, rng)
     round_.state = RoundState.closed
     round_.present = present_count(session, round_)
     session.flush()

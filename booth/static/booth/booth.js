@@ -1,0 +1,404 @@
+// The tablet booth, all in the page: pin the round, sign in with the slip's
+// code, mark, review, encrypt in a Web Worker, then cast or challenge.
+//
+// The code and the marks never leave this page: the server is asked only
+// whether the derived public key can vote, and is sent the encrypted ballot
+// with its signature (cast), or an opened ballot that will not be counted
+// (challenge). Every sentence shown comes from the page's own catalog
+// (#booth-messages), rendered by the server in the deputy's language.
+import { canonicalText } from "../protocol/canonical.js";
+import { checkCastAnswer, signBallot } from "../protocol/cast.js";
+import { deriveCredentialKey, normalizeCode } from "../protocol/credentials.js";
+import { checkMarks } from "../protocol/encrypted_ballot.js";
+import { ProtocolError } from "../protocol/errors.js";
+import { fromHex, toHex } from "../protocol/group.js";
+import { fingerprint } from "../protocol/hashing.js";
+import { pinRoundAnswer } from "../protocol/pinning.js";
+
+const root = document.getElementById("booth");
+const messages = JSON.parse(document.getElementById("booth-messages").textContent);
+const rows = JSON.parse(document.getElementById("booth-rows").textContent);
+const electionId = root.dataset.election;
+const roundId = root.dataset.round;
+const api = root.dataset.api;
+const seats = Number(root.dataset.seats);
+const $ = (id) => document.getElementById(id);
+const STEPS = ["step-sign-in", "step-ballot", "step-review", "step-working", "step-fingerprint",
+  "step-challenged", "step-receipt"];
+
+/** What this page holds for one deputy, and forgets on cast or abandon. */
+let pinned = null;
+let key = null;
+let prepared = null;
+let worker = null;
+
+function say(template, params = {}) {
+  return template.replace(/%\((\w+)\)s|\{(\w+)\}/g, (_, a, b) => String(params[a || b] ?? ""));
+}
+
+function show(step) {
+  for (const id of STEPS) $(id).hidden = id !== step;
+  const heading = $(step).querySelector("h2");
+  if (heading) { // where a screen reader's user should be after the step changes
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+  window.scrollTo(0, 0);
+}
+
+function status(text) {
+  $("booth-status").textContent = text;
+}
+
+function refuse(text) {
+  for (const id of STEPS) $(id).hidden = true;
+  $("booth-refused-text").textContent = text;
+  $("booth-refused").hidden = false;
+  status("");
+}
+
+function reasonOf(exc) {
+  return exc instanceof ProtocolError ? exc.message : String(exc && exc.message || exc);
+}
+
+// --- talking to the server -------------------------------------------------------------------
+
+async function postJson(path, body) {
+  const response = await fetch(`${api}/${path}`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: canonicalText(body), credentials: "omit", cache: "no-store",
+  });
+  let doc = null;
+  try {
+    doc = await response.json();
+  } catch {
+    doc = null;
+  }
+  return { status: response.status, doc };
+}
+
+/** POST, retrying while the network fails (never on an answer): a cast is idempotent. */
+async function postWithRetry(path, body, attempts = 6) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postJson(path, body);
+    } catch (exc) {
+      if (attempt >= attempts) throw exc;
+      status(messages.retrying);
+      await new Promise((done) => setTimeout(done, 500 * 2 ** attempt));
+    }
+  }
+}
+
+// --- pinning the round -------------------------------------------------------------------------
+
+function startWorker(answer) {
+  worker = new Worker(root.dataset.worker, { type: "module" });
+  return callWorker({ type: "pin", manifestJson: answer.manifest_json, election: answer.election,
+                      claimed: { jointKey: answer.joint_key, context: answer.context } });
+}
+
+function callWorker(request, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event) => {
+      const reply = event.data;
+      if (reply.type === "progress") return onProgress(reply.done, reply.total);
+      if (reply.type === "error") return reject(new ProtocolError(reply.message, reply.code));
+      resolve(reply);
+    };
+    worker.onerror = (event) => reject(new Error(event.message || "the worker failed"));
+    worker.postMessage(request);
+  });
+}
+
+async function pin() {
+  let answer;
+  try {
+    const response = await fetch(api, { credentials: "omit", cache: "no-store" });
+    answer = await response.json();
+  } catch {
+    return refuse(messages.network);
+  }
+  try {
+    pinned = pinRoundAnswer(answer, electionId, roundId);
+    const inWorker = await startWorker(answer);
+    if (inWorker.context !== toHex(pinned.context)) throw new Error("the worker pinned another Q");
+  } catch (exc) {
+    return refuse(say(messages.pinning, { reason: reasonOf(exc) }));
+  }
+  $("round-fingerprint").textContent = pinned.fingerprint;
+  status(messages.ready);
+  show("step-sign-in");
+  $("code").focus();
+  offerScanner();
+}
+
+// --- signing in ----------------------------------------------------------------------------
+
+function codeError(text) {
+  $("code-error").textContent = text;
+  $("code-error").hidden = !text;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  codeError("");
+  let code;
+  try {
+    code = normalizeCode($("code").value);
+  } catch (exc) {
+    return codeError(messages[exc.code] || reasonOf(exc)); // a typo: nothing is sent
+  }
+  const derived = deriveCredentialKey(code, electionId, roundId);
+  let reply;
+  try {
+    reply = await postJson("credential", { credential: toHex(derived.publicKey) });
+  } catch {
+    return codeError(messages.network);
+  }
+  if (reply.status !== 200) return codeError(reply.doc?.error || messages.network);
+  key = derived;
+  $("code").value = "";
+  show("step-ballot");
+}
+
+function offerScanner() {
+  const button = root.querySelector("[data-action=scan]");
+  if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const video = $("scanner");
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch {
+      return codeError(messages["scan-failed"]);
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    const stop = () => { stream.getTracks().forEach((t) => t.stop()); video.hidden = true; };
+    const deadline = Date.now() + 30000;
+    const look = async () => {
+      const found = await detector.detect(video).catch(() => []);
+      if (found.length) {
+        stop();
+        $("code").value = found[0].rawValue;
+        return $("sign-in-form").requestSubmit();
+      }
+      if (Date.now() > deadline) return stop() || codeError(messages["scan-failed"]);
+      requestAnimationFrame(look);
+    };
+    look();
+  });
+}
+
+// --- marking -------------------------------------------------------------------------------------
+
+function chosen() {
+  return rows.map((row) => {
+    const input = root.querySelector(`input[name="row-${CSS.escape(row.id)}"]:checked`);
+    return input ? input.value : "abstain";
+  });
+}
+
+function marksOf(choices) {
+  return choices.map((choice) => pinned.manifest.options.map((o) => (o === choice ? 1 : 0)));
+}
+
+function forCount() {
+  return chosen().filter((c) => c === "for").length;
+}
+
+let previous = {};
+function rememberMarks() {
+  previous = Object.fromEntries(rows.map((row, i) => [row.id, chosen()[i]]));
+}
+
+function onMark(event) {
+  const input = event.target;
+  if (input.type !== "radio") return;
+  const limit = $("limit-error");
+  const rowId = input.name.slice("row-".length);
+  if (pinned.manifest.kind === "selection" && input.value === "for" && forCount() > seats) {
+    const back = root.querySelector(
+      `input[name="${CSS.escape(input.name)}"][value="${previous[rowId] || "abstain"}"]`);
+    if (back) back.checked = true;
+    limit.hidden = false;
+    limit.focus({ preventScroll: true });
+  } else {
+    previous[rowId] = input.value;
+    limit.hidden = true;
+  }
+  updateCounter();
+}
+
+function updateCounter() {
+  const counter = $("counter");
+  if (!counter) return;
+  $("count").textContent = String(forCount());
+  counter.classList.toggle("full", forCount() >= seats);
+}
+
+function fillMarksTable(tbody, choices) {
+  tbody.replaceChildren(...rows.map((row, i) => {
+    const tr = document.createElement("tr");
+    tr.className = `mark-${choices[i]}`;
+    const project = document.createElement("td");
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = row.id;
+    project.append(code, ` ${row.title}`);
+    const mark = document.createElement("td");
+    const strong = document.createElement("strong");
+    strong.textContent = messages.labels[choices[i]];
+    mark.append(strong);
+    tr.append(project, mark);
+    return tr;
+  }));
+}
+
+function review() {
+  const choices = chosen();
+  try {
+    checkMarks(pinned.manifest, marksOf(choices));
+  } catch {
+    const limit = $("limit-error");
+    limit.textContent = say(messages.marks, { n: forCount(), k: seats });
+    limit.hidden = false;
+    return;
+  }
+  fillMarksTable($("review-table").tBodies[0], choices);
+  show("step-review");
+}
+
+// --- encrypting, casting, challenging ----------------------------------------------------------
+
+async function encrypt() {
+  const marks = marksOf(chosen());
+  $("working-title").textContent = messages.encrypting;
+  const bar = $("working-progress");
+  bar.value = 0;
+  show("step-working");
+  try {
+    const reply = await callWorker({ type: "encrypt", marks }, (done, total) => {
+      bar.max = total;
+      bar.value = done;
+    });
+    prepared = { ballot: reply.ballot, opening: reply.opening, digest: fromHex(reply.digest) };
+  } catch (exc) {
+    return refuse(say(messages.refused, { reason: reasonOf(exc) }));
+  }
+  $("fingerprint").textContent = fingerprint(prepared.digest);
+  $("cast-error").hidden = true;
+  show("step-fingerprint");
+}
+
+function busy(on) {
+  for (const button of $("step-fingerprint").querySelectorAll("button")) button.disabled = on;
+}
+
+async function cast() {
+  const { body, digest } = signBallot(pinned, key, prepared.ballot);
+  busy(true);
+  status(messages.casting);
+  let reply;
+  try {
+    reply = await postWithRetry("cast", body);
+  } catch {
+    busy(false);
+    return showCastError(messages.network);
+  }
+  busy(false);
+  if (reply.status !== 200 && reply.status !== 201) {
+    return showCastError(say(messages.refused, { reason: reply.doc?.error || reply.status }));
+  }
+  let doc;
+  try {
+    doc = checkCastAnswer(pinned, body, reply.doc);
+  } catch (exc) {
+    return refuse(say(messages.receipt, { reason: reasonOf(exc) }));
+  }
+  showReceipt(doc, digest, reply.doc);
+}
+
+function showCastError(text) {
+  status("");
+  $("cast-error").textContent = text;
+  $("cast-error").hidden = false;
+}
+
+function showReceipt(doc, digest, answer) {
+  const text = canonicalText(doc);
+  key = null;
+  prepared = null;
+  $("ballot-form").reset();
+  $("booth-title").textContent = messages["cast-title"];
+  $("receipt-time").textContent = new Date().toLocaleString(document.documentElement.lang);
+  $("receipt-fingerprint").textContent = fingerprint(digest);
+  $("receipt-index").textContent = String(doc.receipt.index);
+  $("receipt-digest").textContent = doc.receipt.entry_digest;
+  $("receipt-json").textContent = text;
+  $("receipt-download").href = URL.createObjectURL(new Blob([text + "\n"],
+                                                            { type: "application/json" }));
+  if (answer.verify_url) $("verify-link").href = answer.verify_url;
+  if (answer.qr && answer.qr.startsWith("data:image/svg+xml;base64,")) {
+    $("receipt-qr").src = answer.qr;
+    $("receipt-qr").hidden = false;
+  }
+  status("");
+  show("step-receipt");
+}
+
+async function challenge() {
+  const opened = { ballot: prepared.ballot, ...prepared.opening };
+  busy(true);
+  status(messages.challenging);
+  let reply;
+  try {
+    reply = await postWithRetry("challenge", opened);
+  } catch {
+    busy(false);
+    return showCastError(messages.network);
+  }
+  busy(false);
+  if (reply.status !== 202) {
+    return showCastError(say(messages.refused, { reason: reply.doc?.error || reply.status }));
+  }
+  const choices = prepared.opening.plaintext.map((row) => {
+    const o = row.indexOf(1);
+    return o < 0 ? "abstain" : pinned.manifest.options[o];
+  });
+  fillMarksTable($("opened-marks").tBodies[0], choices);
+  $("opened-fingerprint").textContent = fingerprint(prepared.digest);
+  prepared = null;
+  status("");
+  show("step-challenged");
+}
+
+function abandon() {
+  key = null;
+  prepared = null;
+  window.location.assign(new URL("../../?notice=abandoned", window.location.href).href);
+}
+
+// --- wiring ---------------------------------------------------------------------------------
+
+const actions = {
+  review, encrypt, cast, challenge, abandon,
+  change: () => show("step-ballot"),
+  "vote-again": () => { rememberMarks(); show("step-ballot"); },
+};
+
+$("sign-in-form").addEventListener("submit", signIn);
+$("ballot-form").addEventListener("change", onMark);
+root.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-action]");
+  if (button && actions[button.dataset.action] && button.dataset.action !== "sign-in" &&
+      button.dataset.action !== "scan") {
+    actions[button.dataset.action]();
+  }
+});
+rememberMarks();
+pin();
