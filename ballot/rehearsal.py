@@ -22,14 +22,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from ballot import trustee as trustee_side
 from ballot.errors import InvalidInput
 from ballot.models import Round
-from ballot.services import casting, ceremony, credentials, elections, export, roster, rounds
+from ballot.services import (
+    casting,
+    ceremony,
+    credentials,
+    elections,
+    export,
+    public,
+    roster,
+    rounds,
+)
 from ballot.services import tally as tallying
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
 from crypto.cast import PreparedCast, prepare_cast
 from crypto.keyfile import DEFAULT_SCRYPT_N
 from crypto.manifest import APPROVAL_OPTIONS, SELECTION_OPTIONS, Manifest
-from crypto.pinning import PinnedRound, pin_round
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
 DEMO_PROJECTS = (
@@ -309,7 +317,7 @@ class Rehearsal:
         for voter, marks in enumerate(plan):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, self.round_id)
-                pinned = _pinned(round_)
+                pinned = public.pinned_round(s, round_)
                 code = self.slips[voter].code
                 if voter in challengers:
                     doubt = prepare_cast(pinned, code, marks, self.rng).spoiled_entry
@@ -379,15 +387,10 @@ class Rehearsal:
         for slip, marks in zip(slips, plan, strict=False):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, round_id)
-                _cast(s, round_, prepare_cast(_pinned(round_), slip.code, marks, self.rng),
-                      self.at_rest)
+                prepared = prepare_cast(public.pinned_round(s, round_), slip.code, marks,
+                                        self.rng)
+                _cast(s, round_, prepared, self.at_rest)
         return self.tally(round_id)
-
-
-def _pinned(round_: Round) -> PinnedRound:
-    """The round as a deputy's tablet sees it: pinned from its published parameters."""
-    return pin_round(round_.manifest_json or "", tallying.election_record(round_),
-                     claimed_context=round_.context)
 
 
 def _cast(s: Session, round_: Round, prepared: PreparedCast, at_rest: AtRestKey) -> None:

@@ -47,7 +47,6 @@ from flask_babel import gettext
 from ballot.errors import AlreadyCast, Conflict, DomainError, InvalidInput, NotFound
 from ballot.models import Round
 from ballot.services import casting, public, ratelimit, rounds
-from ballot.services.tally import election_record
 from booth import receipts
 from booth.shell import csrf, db
 from crypto.canonical import parse_json
@@ -99,19 +98,7 @@ def _round(election_id: str, round_id: str) -> Round:
 
 @bp.get("/rounds/<election_id>/<round_id>")
 def round_info(election_id: str, round_id: str) -> Response:
-    round_ = _round(election_id, round_id)
-    head = public.head(db(), round_)
-    return jsonify({
-        "election_id": round_.election_id,
-        "round_id": round_.round_id,
-        "state": round_.state.value,
-        "manifest": parse_json(round_.manifest_json or ""),
-        "manifest_json": round_.manifest_json,
-        "election": election_record(round_),
-        "joint_key": round_.election.joint_key,
-        "context": round_.context,
-        "board": {"length": head.length if head else 0, "hash": head.hash if head else None},
-    })
+    return jsonify(public.round_parameters(db(), _round(election_id, round_id)))
 
 
 def _json_request(fields: frozenset[str], what: str) -> dict[str, Any]:

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from ballot.errors import AlreadyCast, CastRefused, Conflict
 from ballot.models import BoardHead, Receipt
 from ballot.rehearsal import Rehearsal, RehearsalConfig
-from ballot.services import casting, credentials, rounds
-from ballot.services.voting import encrypt_marks, sign_ballot, sign_with_code
+from ballot.services import board, casting, credentials, rounds
+from ballot.services.challenges import held_count
 from ballot.verifier import verify_record_files
 from crypto.manifest import Manifest
 from crypto.receipts import verify_receipt
+from crypto.rng import SeededRandomness
 from tests.record_tools import flip_hex
+from tests.tablet import encrypt_marks, sign_ballot, sign_with_code
 
 CONFIG = RehearsalConfig(rows=3, seats=1, deputies=6, present=5, voters=4, spoil=0, voided=1,
                          trustees=2, threshold=2, scrypt_n=2**10)
@@ -182,17 +184,19 @@ def test_voided_credential_is_refused(opened: Rehearsal) -> None:
     assert _state(opened) == before
 
 
-def test_closed_round_refuses_cast_and_spoil(opened: Rehearsal) -> None:
+def test_closed_round_refuses_cast_and_challenge(opened: Rehearsal) -> None:
     ballot, key, sig = _prepare(opened, FOR_FIRST)
     with opened.sessions.begin() as s:
         rounds.close_round(s, rounds.get_round(s, opened.eid, opened.round_id))
     with pytest.raises(Conflict, match="not open"):
         _cast(opened, ballot, key, sig)
     with opened.sessions.begin() as s, pytest.raises(Conflict, match="not open"):
-        casting.spoil(s, rounds.get_round(s, opened.eid, opened.round_id), ballot, [], [])
+        casting.hold_challenge(s, rounds.get_round(s, opened.eid, opened.round_id), ballot, [],
+                               [])
 
 
-def test_spoil_posts_an_opened_ballot_and_spends_nothing(opened: Rehearsal) -> None:
+def test_a_challenge_is_held_until_close_and_spends_nothing(opened: Rehearsal) -> None:
+    """A checked challenge waits off the board; closing publishes it, never counted."""
     with opened.sessions.begin() as s:
         round_ = rounds.get_round(s, opened.eid, opened.round_id)
         prepared = encrypt_marks(round_, FOR_FIRST)
@@ -201,14 +205,53 @@ def test_spoil_posts_an_opened_ballot_and_spends_nothing(opened: Rehearsal) -> N
         wrong[0][0] ^= 1
     before = _state(opened)
     with opened.sessions.begin() as s, pytest.raises(CastRefused, match="does not open"):
-        casting.spoil(s, rounds.get_round(s, opened.eid, opened.round_id), prepared.ballot,
-                      wrong, opening["nonces"])
-    assert _state(opened) == before
+        casting.hold_challenge(s, rounds.get_round(s, opened.eid, opened.round_id),
+                               prepared.ballot, wrong, opening["nonces"])
     with opened.sessions.begin() as s:
-        casting.spoil(s, rounds.get_round(s, opened.eid, opened.round_id), prepared.ballot,
-                      opening["plaintext"], opening["nonces"])
-    assert _state(opened) == (before[0] + 1, before[1])
+        assert held_count(s, rounds.get_round(s, opened.eid, opened.round_id)) == 0
+        casting.hold_challenge(s, rounds.get_round(s, opened.eid, opened.round_id),
+                               prepared.ballot, opening["plaintext"], opening["nonces"])
+    assert _state(opened) == before  # held, not yet on the board
     _cast(opened, *_prepare(opened, FOR_FIRST))  # the deputy then votes with the same slip
+    assert _state(opened) == (before[0] + 1, before[1] + 1)
+    with opened.sessions.begin() as s:
+        round_ = rounds.get_round(s, opened.eid, opened.round_id)
+        rounds.close_round(s, round_)
+        assert held_count(s, round_) == 0
+        last = board.board_lines(s, round_)[-1]
+    assert last.entry["type"] == "spoiled"  # after the cast that followed it
+    assert last.entry["ballot"] == prepared.ballot
+    assert _state(opened) == (before[0] + 2, before[1] + 1)
+
+
+def test_held_challenges_are_published_in_random_order(opened: Rehearsal) -> None:
+    """Closing appends the held challenges shuffled: their order says nothing of time."""
+    made = []
+    with opened.sessions.begin() as s:
+        round_ = rounds.get_round(s, opened.eid, opened.round_id)
+        for _ in range(6):
+            prepared = encrypt_marks(round_, FOR_FIRST)
+            opening = prepared.opening.to_json()
+            casting.hold_challenge(s, round_, prepared.ballot, opening["plaintext"],
+                                   opening["nonces"])
+            made.append(prepared.ballot)
+    with opened.sessions.begin() as s:
+        round_ = rounds.get_round(s, opened.eid, opened.round_id)
+        rounds.close_round(s, round_, SeededRandomness("shuffle"))
+        published = [line.entry["ballot"] for line in board.board_lines(s, round_)
+                     if line.entry["type"] == "spoiled"]
+    assert sorted(map(str, published)) == sorted(map(str, made))
+    assert published != made
+
+
+def test_a_credentials_entry_lists_its_keys_sorted(opened: Rehearsal) -> None:
+    """The entry's order says nothing about which numbered slip carries which key."""
+    with opened.sessions.begin() as s:
+        round_ = rounds.get_round(s, opened.eid, opened.round_id)
+        entries = [line.entry for line in board.board_lines(s, round_)
+                   if line.entry["type"] == "credentials"]
+    assert entries
+    assert all(entry["keys"] == sorted(entry["keys"]) for entry in entries)
 
 
 def test_whole_round_on_this_database_verifies(opened: Rehearsal) -> None:

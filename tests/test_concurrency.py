@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ballot.errors import CastRefused
 from ballot.rehearsal import Rehearsal, RehearsalConfig
 from ballot.services import board, casting, rounds
-from ballot.services.voting import encrypt_marks, sign_with_code
 from crypto.board import chain
+from tests.tablet import encrypt_marks, sign_with_code
 
 CONFIG = RehearsalConfig(rows=3, seats=2, deputies=12, present=10, voters=10, spoil=0,
                          voided=0, trustees=2, threshold=2, scrypt_n=2**10)

@@ -31,7 +31,7 @@ from admin.config import at_rest_key
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import CastRefused
 from ballot.services import casting, rounds
-from ballot.services.voting import encrypt_marks, sign_with_code
+from tests.tablet import encrypt_marks, sign_with_code
 
 pytestmark = pytest.mark.slow
 

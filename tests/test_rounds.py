@@ -33,7 +33,6 @@ from ballot.models import (
 )
 from ballot.rehearsal import Rehearsal, RehearsalConfig
 from ballot.services import board, casting, ceremony, credentials, elections, roster, rounds
-from ballot.services.voting import encrypt_marks, sign_with_code
 from crypto.at_rest import AtRestKey
 from crypto.board import chain, genesis
 from crypto.canonical import canonical_json, parse_json, scalar_from_hex
@@ -47,6 +46,7 @@ from crypto.group import L, Point
 from crypto.manifest import Manifest, round_context
 from crypto.transport import SEALED_SHARE_BYTES, seal_share
 from tests.record_tools import flip_hex
+from tests.tablet import encrypt_marks, sign_with_code
 
 CONFIG = RehearsalConfig(rows=4, seats=2, deputies=9, present=6, voters=4, trustees=2,
                          threshold=2, voided=0, spoil=0, scrypt_n=2**10)

@@ -8,7 +8,6 @@ pasted text and QR image, the public pages, and the translations.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -32,16 +31,18 @@ from werkzeug.test import TestResponse
 import booth
 from admin.app import create_app
 from ballot.db import make_sessionmaker
-from ballot.models import BoardEntry, BoothSession, Credential, CredentialStatus, RateEvent
+from ballot.models import BoardEntry, Credential, CredentialStatus, RateEvent
 from ballot.rehearsal import RehearsalConfig
 from ballot.services import casting, rounds
-from ballot.services.voting import encrypt_marks
+from ballot.services.challenges import held_count, publish_held_challenges
 from ballot.verifier import verify_record
 from booth import receipts
+from booth.cast_client import PreparedCast, RoundParameters, check_cast_answer, prepare_cast
 from crypto.at_rest import AtRestKey
-from crypto.credentials import ALPHABET, generate_code, normalize_code
-from crypto.errors import InvalidCredentialCode
-from tests.web_tools import Site, csrf, csrf_from, new_client, seeded_site, site_app, text_of
+from crypto.credentials import derive_credential_key, generate_code, public_key_bytes
+from crypto.hashing import fingerprint
+from tests.tablet import encrypt_marks
+from tests.web_tools import Site, csrf, new_client, seeded_site, site_app, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = Path(booth.__file__).parent / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
@@ -85,44 +86,43 @@ def set_cookies(response: TestResponse) -> list[str]:
     return response.headers.getlist("Set-Cookie")
 
 
-def sign_in(client: FlaskClient, site: Site, code: str, lang: str | None = None
-            ) -> TestResponse:
+def api(site: Site, what: str = "") -> str:
+    return f"/api/rounds/{site.election_id}/{site.round_id}" + (f"/{what}" if what else "")
+
+
+def tablet_view(client: FlaskClient, site: Site) -> RoundParameters:
+    """What the tablet's page does first: fetch the round's parameters and pin them."""
+    response = client.get(api(site))
+    assert response.status_code == 200
+    return RoundParameters.from_json(response.get_json(), site.election_id, site.round_id)
+
+
+def marks_of(params: RoundParameters, chosen: dict[int, str]) -> list[list[int]]:
+    options = params.manifest.options
+    return [[1 if chosen.get(r) == o else 0 for o in options]
+            for r in range(len(params.manifest.row_ids))]
+
+
+def check_credential(client: FlaskClient, site: Site, code: str, lang: str | None = None
+                     ) -> TestResponse:
+    """The tablet derives the key from the code and asks whether it can vote."""
+    manifest = tablet_view(client, site).manifest
+    key = public_key_bytes(derive_credential_key(code, manifest.election_id, manifest.round_id))
     query = f"?lang={lang}" if lang else ""
-    token = csrf(client, site.sign_in_path + query)
-    return client.post(site.sign_in_path, data={"csrf_token": token, "code": code})
+    return client.post(api(site, "credential") + query, json={"credential": key.hex()})
 
 
-def mark(client: FlaskClient, marks: dict[int, str]) -> TestResponse:
-    token = csrf(client, "/booth/ballot")
-    return client.post("/booth/ballot", data={"csrf_token": token,
-                                              **{f"row-{r}": v for r, v in marks.items()}})
-
-
-def encrypt(client: FlaskClient) -> tuple[str, str]:
-    """Review, encrypt; return the fingerprint shown and the page's CSRF token."""
-    response = client.post("/booth/encrypt", data={"csrf_token": csrf(client, "/booth/review")})
-    assert location(response) == "/booth/fingerprint"
-    page = client.get("/booth/fingerprint")
-    assert page.status_code == 200
-    found = re.search(r'id="fingerprint">([^<]+)<', page.get_data(as_text=True))
-    assert found
-    return found.group(1).strip(), csrf_from(page)
-
-
-def prepare(client: FlaskClient, site: Site, code: str, marks: dict[int, str]
-            ) -> tuple[str, str]:
-    assert location(sign_in(client, site, code)) == "/booth/ballot"
-    assert location(mark(client, marks)) == "/booth/review"
-    return encrypt(client)
-
-
-def vote(client: FlaskClient, site: Site, code: str, marks: dict[int, str]) -> str:
-    """Cast a whole ballot; return the receipt text of the link it redirects to."""
-    _, token = prepare(client, site, code, marks)
-    response = client.post("/booth/cast", data={"csrf_token": token})
-    target = location(response)
-    assert target.startswith("/booth/receipt?r=")
-    return parse_qs(urlsplit(target).query)["r"][0]
+def vote(client: FlaskClient, site: Site, code: str, chosen: dict[int, str]
+         ) -> tuple[PreparedCast, dict[str, Any]]:
+    """Cast a whole ballot as the tablet does; return what was sent and the checked answer."""
+    params = tablet_view(client, site)
+    assert check_credential(client, site, code).status_code == 200
+    prepared = prepare_cast(params, code, marks_of(params, chosen))
+    response = client.post(api(site, "cast"), json=prepared.body)
+    assert response.status_code == 201, response.get_json()
+    answer = response.get_json()
+    check_cast_answer(params, prepared, answer)
+    return prepared, answer
 
 
 def opened_marks(page: str) -> list[tuple[str, str]]:
@@ -142,80 +142,39 @@ def verify_failure(response: TestResponse) -> str:
 
 @pytest.fixture(scope="module")
 def receipt(site: Site) -> Iterator[dict[str, Any]]:
-    """One ballot cast through the booth: its receipt text, document and fingerprint."""
+    """One ballot cast as the tablet casts it: its receipt text, document and fingerprint."""
     app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
                       "SECRET_KEY": SECRET})
     client = _client(app)
-    fingerprint, token = prepare(client, site, site.code(), {0: "for", 1: "against"})
-    target = location(client.post("/booth/cast", data={"csrf_token": token}))
-    text = parse_qs(urlsplit(target).query)["r"][0]
-    yield {"text": text, "doc": receipts.decode(text), "fingerprint": fingerprint}
+    prepared, answer = vote(client, site, site.code(), {0: "for", 1: "against"})
+    doc = {"receipt": answer["receipt"], "signature": answer["signature"]}
+    yield {"text": receipts.encode(doc), "doc": doc,
+           "fingerprint": fingerprint(prepared.ballot_digest)}
     app.extensions["piaojue_engine"].dispose()
 
 
-# --- 1. sign-in refusals -----------------------------------------------------------------
+# --- 1. the tablet's credential check ------------------------------------------------------
 
-MESSAGES = {
-    "short": {"zh_CN": "投票码共20个字符，请检查是否输入完整。",
-              "en": "A code has 20 characters; please check you typed all of them."},
-    "typo": {"zh_CN": "投票码有输入错误，请逐个字符核对。",
-             "en": "The code has a typing mistake; please check each character."},
-    "bad-char": {"zh_CN": "投票码中含有不会出现的字符（只有字母和数字，没有字母U）。",
-                 "en": "The code contains a character that codes never use (letters and "
-                       "digits only, no U)."},
-    "unknown": {"zh_CN": "此投票码不能在本轮投票：可能已经使用、已挂失作废，或属于其他轮次。"
-                         "请联系工作人员。",
-                "en": "This code cannot vote in this round: it may have been used already, "
-                      "reported lost, or be for another round. Please ask a clerk."},
-}
-
-
-def typo_of(code: str) -> str:
-    """``code`` with one character changed so that its check characters catch it."""
-    for position, original in enumerate(code):
-        if original == "-":
-            continue
-        for replacement in ALPHABET:
-            if replacement == original:
-                continue
-            typed = code[:position] + replacement + code[position + 1:]
-            try:
-                normalize_code(typed)
-            except InvalidCredentialCode as exc:
-                if "typing mistake" in str(exc):
-                    return typed
-    raise AssertionError("no detectable typo found")
-
-
-def refused_sign_in(client: FlaskClient, site: Site, code: str, lang: str | None,
-                    status: int = 400) -> str:
-    """Sign in with ``code``: refused with ``status``, no booth session, no booth cookie."""
-    sessions = count(site, BoothSession)
-    response = sign_in(client, site, code, lang)
-    assert response.status_code == status
-    assert count(site, BoothSession) == sessions
-    assert not [c for c in set_cookies(response) if c.startswith("booth=")]
-    alert = re.search(r'<p class="error" role="alert" id="code-error">(.*?)</p>',
-                      text_of(response), re.S)
-    assert alert, "the refusal names no reason"
-    return alert.group(1)
+UNUSABLE = {"zh_CN": "此投票码不能在本轮投票：可能已经使用、已挂失作废，或属于其他轮次。"
+                     "请联系工作人员。",
+            "en": "This code cannot vote in this round: it may have been used already, "
+                  "reported lost, or be for another round. Please ask a clerk."}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-@pytest.mark.parametrize("case", ["short", "typo", "U", "unknown"])
-def test_sign_in_refusals_are_translated_and_start_nothing(
-        client: FlaskClient, site: Site, case: str, lang: str) -> None:
-    valid = site.codes[0]
-    typed = {"short": valid[:9],
-             "typo": typo_of(valid),
-             "U": "U" + valid[1:],
-             "unknown": generate_code()}[case]
-    expected = MESSAGES[{"U": "bad-char"}.get(case, case)]
+def test_an_unknown_credential_is_refused_translated_and_counted(
+        client: FlaskClient, site: Site, lang: str) -> None:
     events = count(site, RateEvent)
-    # zh_CN is the default; English is chosen once on the page and kept by its cookie.
-    message = refused_sign_in(client, site, typed, "en" if lang == "en" else None)
-    assert message == expected[lang]
-    assert count(site, RateEvent) == events + 1  # every wrong code counts against the tablet
+    response = check_credential(client, site, generate_code(), lang)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": UNUSABLE[lang]}
+    assert count(site, RateEvent) == events + 1  # every unusable key counts against the tablet
+
+
+def test_a_usable_credential_is_not_counted(client: FlaskClient, site: Site) -> None:
+    events = count(site, RateEvent)
+    assert check_credential(client, site, site.codes[1]).get_json() == {"usable": True}
+    assert count(site, RateEvent) == events
 
 
 def test_a_code_already_used_is_refused(client: FlaskClient, site: Site, app: Flask) -> None:
@@ -223,188 +182,156 @@ def test_a_code_already_used_is_refused(client: FlaskClient, site: Site, app: Fl
     vote(client, site, code, {0: "for"})
     used = used_credentials(site)
     again = _client(app)
-    assert refused_sign_in(again, site, code, None) == MESSAGES["unknown"]["zh_CN"]
-    # Typed differently (lower case, spaces): still the same, spent code.
-    assert refused_sign_in(again, site, code.lower().replace("-", " "), "en") == \
-        MESSAGES["unknown"]["en"]
+    assert check_credential(again, site, code).get_json() == {"error": UNUSABLE["zh_CN"]}
+    # Typed differently (lower case, spaces): the same key, still spent.
+    response = check_credential(again, site, code.lower().replace("-", " "), "en")
+    assert response.get_json() == {"error": UNUSABLE["en"]}
     assert used_credentials(site) == used
 
 
+@pytest.mark.parametrize("body", [{"credential": "zz"}, {"credential": "00" * 32, "x": 1},
+                                  {}, [1], "text"])
+def test_a_malformed_credential_check_is_refused_and_counts_nothing(
+        client: FlaskClient, site: Site, body: Any) -> None:
+    events = count(site, RateEvent)
+    response = client.post(api(site, "credential"), json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+    assert count(site, RateEvent) == events
+
+
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_a_round_that_is_not_open_refuses_sign_in(client: FlaskClient, site: Site,
-                                                  lang: str) -> None:
+def test_a_round_that_is_not_open_has_no_booth(client: FlaskClient, site: Site,
+                                               lang: str) -> None:
     closed = f"/booth/{site.election_id}/{site.counted_round_id}/?lang={lang}"
     page = client.get(closed)
     assert page.status_code == 409
     assert {"zh_CN": "本轮未开放投票。",
             "en": "This round is not open for voting."}[lang] in text_of(page)
-    assert "<form" not in page.get_data(as_text=True)
-    token = csrf(client, "/verify")
-    sessions, events = count(site, BoothSession), count(site, RateEvent)
-    posted = client.post(closed, data={"csrf_token": token, "code": site.codes[0]})
-    assert posted.status_code == 409
-    assert (count(site, BoothSession), count(site, RateEvent)) == (sessions, events)
+    assert 'name="code"' not in page.get_data(as_text=True)
+    events = count(site, RateEvent)
+    key = "00" * 32
+    refused = client.post(f"/api/rounds/{site.election_id}/{site.counted_round_id}/credential",
+                          json={"credential": key})
+    assert refused.status_code == 409
     for missing in (f"/booth/{site.election_id}/no-such-round/",
                     f"/booth/no-such/{site.round_id}/"):
-        response = client.post(missing + f"?lang={lang}",
-                               data={"csrf_token": token, "code": site.codes[0]})
-        assert response.status_code == 404
-        assert client.get(missing).status_code == 404
-    assert (count(site, BoothSession), count(site, RateEvent)) == (sessions, events)
+        assert client.get(missing + f"?lang={lang}").status_code == 404
+    assert count(site, RateEvent) == events
 
 
-# --- 2. ballot refusals ------------------------------------------------------------------
+# --- 2. the booth page ----------------------------------------------------------------------
 
 
-def test_too_many_for_marks_are_refused_and_do_not_advance(client: FlaskClient,
-                                                           site: Site) -> None:
-    assert location(sign_in(client, site, site.codes[1])) == "/booth/ballot"
-    response = mark(client, {0: "for", 1: "for"})
-    assert response.status_code == 400
-    page = text_of(response)
-    assert "您对2个项目投了赞成票，最多只能选1个。请把部分选择改为反对或弃权。" in page
-    assert 'id="ballot-form"' in page  # the ballot again, to correct
-    # Nothing was kept: review and encrypt send the deputy back to the ballot.
-    assert location(client.get("/booth/review")) == "/booth/ballot"
-    token = csrf_from(response)
-    assert location(client.post("/booth/encrypt", data={"csrf_token": token})) == \
-        "/booth/ballot"
-    assert location(client.get("/booth/fingerprint")) == "/booth/ballot"
-    english = client.post("/booth/ballot?lang=en",
-                          data={"csrf_token": token, "row-0": "for", "row-1": "for"})
-    assert english.status_code == 400
-    assert "You marked 2 projects 赞成 (for); at most 1 may be chosen." in text_of(english)
-    cancel = client.post("/booth/cancel", data={"csrf_token": token})
-    assert location(cancel).startswith("/booth/?notice=")
-
-
-def test_an_unknown_mark_counts_as_abstain(client: FlaskClient, site: Site) -> None:
-    assert location(sign_in(client, site, site.codes[1])) == "/booth/ballot"
-    assert location(mark(client, {0: "bogus", 1: "for"})) == "/booth/review"
-    review = client.get("/booth/review?lang=en")
-    rows = re.findall(r'<tr class="mark-(\w+)"><td><span class="code">(\w+)</span>',
-                      review.get_data(as_text=True))
-    assert rows == [("abstain", "P02"), ("for", "P03")]
-    # The ballot page shows what is kept: row 0 abstain, row 1 for.
-    ballot = client.get("/booth/ballot").get_data(as_text=True)
-    checked = re.findall(r'name="(row-\d)" value="(\w+)"\s*checked', ballot)
-    assert checked == [("row-0", "abstain"), ("row-1", "for")]
-    sessions = count(site, BoothSession)
-    cancel = client.post("/booth/cancel", data={"csrf_token": csrf_from(review)})
-    assert location(cancel).startswith("/booth/?notice=")
-    assert count(site, BoothSession) == sessions - 1
-    assert location(client.get("/booth/ballot")).startswith("/booth/?notice=")
-
-
-@pytest.mark.parametrize("path", ["/booth/cast", "/booth/challenge", "/booth/encrypt",
-                                  "/booth/ballot", "/booth/cancel"])
-def test_booth_steps_without_a_session_go_back_to_the_booth(client: FlaskClient, site: Site,
-                                                            path: str) -> None:
-    token = csrf(client, "/verify")
-    entries, sessions = count(site, BoardEntry), count(site, BoothSession)
-    response = client.post(path, data={"csrf_token": token, "row-0": "for"})
-    assert urlsplit(location(response)).path == "/booth/"
-    # A made-up token is no better than none.
-    client.set_cookie("booth", "made-up-token", path="/booth")
-    response = client.post(path, data={"csrf_token": token, "row-0": "for"})
-    assert urlsplit(location(response)).path == "/booth/"
-    assert (count(site, BoardEntry), count(site, BoothSession)) == (entries, sessions)
+def test_the_booth_page_carries_the_hooks_and_no_secret(client: FlaskClient, site: Site) -> None:
+    """The page the tablet runs: the stable hooks, its scripts, and nothing to post to."""
+    response = client.get(site.sign_in_path)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    params = tablet_view(client, site)
+    assert 'name="code"' in page
+    for row_id in params.manifest.row_ids:
+        for value in ("for", "against", "abstain"):
+            assert f'name="row-{row_id}" value="{value}"' in page
+    for action in ("sign-in", "review", "encrypt", "cast", "challenge"):
+        assert f'data-action="{action}"' in page
+    assert "data-receipt" in page
+    assert '<script type="module" src="/static/booth/booth.js">' in page
+    assert "<form method=\"post\"" not in page  # nothing is posted to the server as a form
+    assert "camera=(self)" in response.headers["Permissions-Policy"]
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("path", ["/booth/ballot", "/booth/review", "/booth/fingerprint",
-                                  "/booth/challenged/1"])
-def test_booth_pages_without_a_session_go_back_to_the_booth(client: FlaskClient,
-                                                            path: str) -> None:
-    response = client.get(path)
-    target = location(response)
-    assert urlsplit(target).path == "/booth/"
-    notice = client.get(target)
-    assert "请输入投票码开始投票。" in text_of(notice)
+                                  "/booth/cast", "/booth/challenge", "/booth/encrypt",
+                                  "/booth/cancel", "/booth/challenged/1", "/booth/receipt"])
+def test_the_server_side_booth_steps_are_gone(client: FlaskClient, path: str) -> None:
+    """No route takes a code or marks any more: the old steps do not exist."""
+    assert client.get(path, follow_redirects=True).status_code in (404, 405)
+    posted = client.post(path, data={"code": "x", "row-0": "for"}, follow_redirects=True)
+    assert posted.status_code in (400, 404, 405)
 
 
-# --- 3. a whole vote ---------------------------------------------------------------------
+@pytest.mark.parametrize(("notice", "shown"), [
+    ("abandoned", "已放弃本张选票，没有投出任何选票。"), ("<script>alert(1)</script>", None),
+    ("任意文字", None)])
+def test_the_booth_start_shows_only_its_own_notices(client: FlaskClient, notice: str,
+                                                    shown: str | None) -> None:
+    page = text_of(client.get("/booth/", query_string={"notice": notice}))
+    assert notice not in page
+    if shown:
+        assert shown in page
+
+
+# --- 3. a whole vote --------------------------------------------------------------------------
 
 
 def test_a_whole_vote_with_a_challenge(client: FlaskClient, site: Site) -> None:
     code = site.code()
     used = used_credentials(site)
-    fingerprint, token = prepare(client, site, code, {0: "for", 1: "against"})
-    assert len(fingerprint.replace(" ", "")) == 16
-    response = client.post("/booth/challenge", data={"csrf_token": token})
-    target = location(response)
-    index = int(target.rsplit("/", 1)[1])
-    challenged = client.get(target)
-    assert challenged.status_code == 200
-    page = text_of(challenged)
-    assert fingerprint in page
-    assert opened_marks(page) == [("P02", "赞成"), ("P03", "反对")]
-    spoiled_path = f"/spoiled/{site.election_id}/{site.round_id}/{index}"
-    assert f"http://localhost{spoiled_path}" in page
+    params = tablet_view(client, site)
+    assert check_credential(client, site, code).status_code == 200
+    doubt = prepare_cast(params, code, marks_of(params, {0: "for", 1: "against"}))
+    entries = count(site, BoardEntry)
+    response = client.post(api(site, "challenge"), json=doubt.spoiled_entry)
+    assert response.status_code == 202
+    assert response.get_json() == {"held": True}
+    assert count(site, BoardEntry) == entries  # held until the round closes
     with site.session() as s:
-        entry = s.scalar(select(BoardEntry).where(BoardEntry.index == index,
-                                                  BoardEntry.round_pk == _round_pk(site)))
-        assert entry is not None
-        assert entry.type == "spoiled"
-    board = client.get(f"/board/{site.election_id}/{site.round_id}?page=999")
-    assert f'href="{spoiled_path}"' in board.get_data(as_text=True)
-    public = client.get(spoiled_path)
-    assert public.status_code == 200
-    assert fingerprint in text_of(public)
-    assert opened_marks(text_of(public)) == [("P02", "赞成"), ("P03", "反对")]
-    english = client.get(spoiled_path + "?lang=en")
-    assert opened_marks(text_of(english)) == [("P02", "赞成 For"), ("P03", "反对 Against")]
-    assert client.get(spoiled_path + "?lang=zh_CN").status_code == 200  # back to Chinese
-
+        round_ = rounds.get_round(s, site.election_id, site.round_id)
+        assert held_count(s, round_) >= 1
     # The same code votes again, differently, and casts.
-    assert client.get("/booth/ballot").status_code == 200
-    assert location(mark(client, {0: "against", 1: "for"})) == "/booth/review"
-    review = text_of(client.get("/booth/review"))
-    assert re.findall(r'<tr class="mark-(\w+)">', review) == ["against", "for"]
-    second, token = encrypt(client)
-    assert second != fingerprint
-    cast = client.post("/booth/cast", data={"csrf_token": token})
-    target = location(cast)
-    assert target.startswith("/booth/receipt?r=")
-    text = parse_qs(urlsplit(target).query)["r"][0]
-    receipt_page = client.get(target)
-    assert receipt_page.status_code == 200
-    assert "已投出" in text_of(receipt_page)
-    link = re.search(r'href="([^"]+)" id="verify-link"', receipt_page.get_data(as_text=True))
-    assert link
-    verify_link = html.unescape(link.group(1))
+    prepared, answer = vote(client, site, code, {0: "against", 1: "for"})
+    assert prepared.ballot_digest != doubt.ballot_digest
+    assert answer["fingerprint"] == fingerprint(prepared.ballot_digest)
+    assert answer["qr"].startswith("data:image/svg+xml;base64,")
+    verify_link = answer["verify_url"]
     assert urlsplit(verify_link).path == "/verify"
+    text = parse_qs(urlsplit(verify_link).query)["receipt"][0]
     doc = receipts.decode(text)
-    assert set(doc) == {"receipt", "signature"}
-    assert doc["receipt"]["index"] > index
+    assert doc == {"receipt": answer["receipt"], "signature": answer["signature"]}
 
     verified = client.get(f"/verify?receipt={text}")
     assert verified.status_code == 200
     assert f"您的选票在公告板第{doc['receipt']['index']}条，未被改动。" in text_of(verified)
     assert re.search(r'id="board-fingerprint">([^<]+)<', verified.get_data(as_text=True)
-                     ).group(1) == second  # type: ignore[union-attr]
+                     ).group(1) == answer["fingerprint"]  # type: ignore[union-attr]
     english = client.get(urlsplit(verify_link).path + "?" + urlsplit(verify_link).query
                          + "&lang=en")
     assert "unchanged" in text_of(english)
     assert used_credentials(site) == used + 1
 
 
+def test_a_challenge_that_does_not_open_is_refused_and_held_nowhere(
+        client: FlaskClient, site: Site) -> None:
+    params = tablet_view(client, site)
+    doubt = prepare_cast(params, site.codes[1], marks_of(params, {0: "for"})).spoiled_entry
+    doubt["plaintext"][0] = [1 - m for m in doubt["plaintext"][0]]
+    with site.session() as s:
+        before = held_count(s, rounds.get_round(s, site.election_id, site.round_id))
+    response = client.post(api(site, "challenge"), json=doubt)
+    assert response.status_code == 400
+    assert "does not open" in response.get_json()["error"]
+    with site.session() as s:
+        assert held_count(s, rounds.get_round(s, site.election_id, site.round_id)) == before
+
+
 def test_one_code_on_two_tablets_casts_once(client: FlaskClient, app: Flask,
                                              site: Site) -> None:
     code = site.code()
     other = _client(app)
-    _, first = prepare(client, site, code, {0: "for"})
-    _, second = prepare(other, site, code, {1: "for"})  # not yet spent: both may start
+    params = tablet_view(client, site)
+    first = prepare_cast(params, code, marks_of(params, {0: "for"}))
+    second = prepare_cast(params, code, marks_of(params, {1: "for"}))
     used, entries = used_credentials(site), count(site, BoardEntry)
-    assert location(client.post("/booth/cast", data={"csrf_token": first})
-                    ).startswith("/booth/receipt?r=")
-    refused = other.post("/booth/cast", data={"csrf_token": second})
-    assert refused.status_code == 400
-    page = text_of(refused)
-    assert "您的选票没有投出" in page
-    assert "this credential has already cast a ballot" in page
+    assert client.post(api(site, "cast"), json=first.body).status_code == 201
+    refused = other.post(api(site, "cast"), json=second.body)
+    assert refused.status_code == 409
+    assert "this credential has already cast a ballot" in refused.get_json()["error"]
     assert (used_credentials(site), count(site, BoardEntry)) == (used + 1, entries + 1)
-    cancel = other.post("/booth/cancel", data={"csrf_token": second})
-    assert urlsplit(location(cancel)).path == "/booth/"
+    again = other.post(api(site, "cast"), json=first.body)  # a retry of the first: its receipt
+    assert again.status_code == 200
+    assert again.get_json()["repeated"] is True
 
 
 def used_credentials(site: Site) -> int:
@@ -579,7 +506,9 @@ def test_the_board_paginates(client: FlaskClient, site: Site) -> None:
         for _ in range(max(0, 55 - have)):
             prepared = encrypt_marks(round_, [[0, 1], [0, 0]])
             opened = prepared.opening.to_json()
-            casting.spoil(s, round_, prepared.ballot, opened["plaintext"], opened["nonces"])
+            casting.hold_challenge(s, round_, prepared.ballot, opened["plaintext"],
+                                   opened["nonces"])
+        publish_held_challenges(s, round_)
         total = s.scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.round_pk == round_.id)) or 0
     assert total > 50
@@ -690,11 +619,6 @@ def test_a_huge_index_is_not_found(client: FlaskClient, site: Site) -> None:
     for index in ("9223372036854775808", "99999999999999999999"):
         response = client.get(f"/spoiled/{site.election_id}/{site.counted_round_id}/{index}")
         assert response.status_code == 404
-    assert location(sign_in(client, site, site.codes[2])) == "/booth/ballot"
-    response = client.get("/booth/challenged/99999999999999999999")
-    assert response.status_code == 404
-    cancel = client.post("/booth/cancel", data={"csrf_token": csrf(client, "/verify")})
-    assert urlsplit(location(cancel)).path == "/booth/"
 
 
 @pytest.mark.parametrize("path", [
@@ -708,19 +632,6 @@ def test_unknown_elections_and_rounds_are_not_found(client: FlaskClient, path: s
     response = client.get(path)
     assert response.status_code == 404
     assert "<h1>" in response.get_data(as_text=True)
-
-
-def test_a_mangled_receipt_link_goes_back_to_the_booth(client: FlaskClient) -> None:
-    for r in ("", "!!!", "bm90IGpzb24"):
-        assert urlsplit(location(client.get(f"/booth/receipt?r={r}"))).path == "/booth/"
-
-
-def test_an_oversized_receipt_link_is_not_a_server_error(client: FlaskClient) -> None:
-    doc = {"receipt": {"election_id": "<" * 1500, "round_id": "r", "index": 1,
-                       "entry_digest": "00" * 32, "board_hash": "00" * 32},
-           "signature": "00" * 64}
-    response = client.get("/booth/receipt", query_string={"r": json.dumps(doc)})
-    assert response.status_code in (302, 400)
 
 
 def test_the_language_switch(client: FlaskClient) -> None:

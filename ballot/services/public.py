@@ -12,6 +12,7 @@ from ballot.errors import InvalidInput, NotFound
 from ballot.models import BoardEntry, BoardHead, Credential, CredentialStatus, Round, RoundState
 from ballot.services.elections import get_election
 from ballot.services.rounds import get_round, manifest_of
+from ballot.services.tally import election_record
 from crypto.canonical import hex_bytes, parse_json
 from crypto.encrypted_ballot import (
     BallotOpening,
@@ -22,6 +23,7 @@ from crypto.encrypted_ballot import (
 )
 from crypto.errors import CryptoError
 from crypto.group import Point
+from crypto.pinning import PinnedRound, pin_round
 from crypto.receipts import verify_receipt
 
 PAGE_SIZE = 50
@@ -42,6 +44,39 @@ def board_page(session: Session, round_: Round, page: int) -> tuple[list[BoardEn
                                 .order_by(BoardEntry.index).offset((page - 1) * PAGE_SIZE)
                                 .limit(PAGE_SIZE)))
     return rows, pages
+
+
+def round_parameters(session: Session, round_: Round) -> dict[str, Any]:
+    """What a tablet is given to vote with (``GET /api/rounds/...``): public data only.
+
+    The manifest travels as its canonical text, the exact bytes hashed, with
+    election.json, so a tablet can recompute ``Q`` and pin it rather than trust
+    the ``joint_key`` and ``context`` stated beside them.
+    """
+    board_head = head(session, round_)
+    return {
+        "election_id": round_.election_id,
+        "round_id": round_.round_id,
+        "state": round_.state.value,
+        "manifest": parse_json(round_.manifest_json or ""),
+        "manifest_json": round_.manifest_json,
+        "election": election_record(round_),
+        "joint_key": round_.election.joint_key,
+        "context": round_.context,
+        "board": {"length": board_head.length if board_head else 0,
+                  "hash": board_head.hash if board_head else None},
+    }
+
+
+def pinned_round(session: Session, round_: Round) -> PinnedRound:
+    """The round as a deputy's tablet sees it: pinned from :func:`round_parameters`.
+
+    For the rehearsal's simulated deputies and the tests; the browser does the
+    same in booth/static/protocol/pinning.js.
+    """
+    params = round_parameters(session, round_)
+    return pin_round(params["manifest_json"] or "", params["election"],
+                     claimed_joint_key=params["joint_key"], claimed_context=params["context"])
 
 
 def head(session: Session, round_: Round) -> BoardHead | None:

@@ -1,94 +1,210 @@
-"""A deputy votes on a tablet in headless Chromium, start to verified receipt.
+"""A deputy votes on a tablet in headless Chromium: the page encrypts, and nothing secret leaves it.
 
-Signs in, marks, is refused a K+1-th 赞成, reviews, challenges once and sees
-the marks decoded, votes again and casts, gets the receipt, opens its QR link
-and is told the ballot is on the board unchanged; the same code is then
-refused, and a receipt with one altered character fails.
+Every request of the session is recorded while the deputy signs in, is
+refused a K+1-th 赞成, reviews, challenges once and sees the marks decoded,
+votes again, casts and checks the receipt: no URL or body holds the code, in
+any spelling, or a mark, and the cast body holds exactly ``ballot``,
+``credential`` and ``signature``. A server that substitutes the joint key, the
+manifest or a commitment makes the tablet refuse, posting nothing. The
+booth's stable hooks (``name="code"``, ``row-<id>`` radios, ``data-action``
+buttons, ``[data-receipt]``) are what these tests drive.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.browser.conftest import Site, shoot
 
 pytestmark = pytest.mark.slow
+FINGERPRINT = re.compile(r"^[0-9A-F]{4}( [0-9A-F]{4}){3}$")
 
 
-def _sign_in(page: Page, site: Site, code: str) -> None:
-    page.goto(f"{site.url}/booth/?lang=zh_CN")
-    page.get_by_role("link", name="2026").first.click()
-    page.get_by_label("凭证条上的投票码").fill(code.lower().replace("-", " "))
-    page.get_by_role("button", name="开始投票").click()
+def booth_url(site: Site, lang: str = "zh_CN") -> str:
+    return f"{site.url}/booth/{site.election_id}/{site.round_id}/?lang={lang}"
 
 
-def test_a_deputy_votes_challenges_casts_and_verifies(tablet: Page, site: Site) -> None:
+def sign_in(page: Page, site: Site, code: str, lang: str = "zh_CN") -> None:
+    page.goto(booth_url(site, lang))
+    expect(page.locator("#round-fingerprint")).to_have_text(FINGERPRINT)
+    page.locator("input[name=code]").fill(code)
+    page.locator("[data-action=sign-in]").click()
+
+
+def mark(page: Page, row_id: str, value: str) -> None:
+    page.locator(f"input[name='row-{row_id}'][value='{value}']").check(force=True)
+
+
+class Recorder:
+    """Every request the page makes, with its body."""
+
+    def __init__(self, page: Page) -> None:
+        self.requests: list[tuple[str, str, str]] = []
+        page.on("request", self._record)
+
+    def _record(self, request: Request) -> None:
+        self.requests.append((request.method, request.url, request.post_data or ""))
+
+    def posts(self, path: str) -> list[Any]:
+        return [json.loads(body) for method, url, body in self.requests
+                if method == "POST" and url.endswith(path)]
+
+
+def spellings(code: str) -> list[str]:
+    bare = code.replace("-", "")
+    return [code, bare, code.lower(), bare.lower(), code.replace("-", " "),
+            code.replace("-", " ").lower()]
+
+
+@pytest.fixture
+def row_ids(site: Site, tablet: Page) -> list[str]:
+    tablet.goto(booth_url(site))
+    return [r["id"] for r in json.loads(tablet.locator("#booth-rows").text_content() or "[]")]
+
+
+def test_a_deputy_votes_and_nothing_secret_leaves_the_tablet(tablet: Page, site: Site,
+                                                             row_ids: list[str]) -> None:
     page = tablet
-    _sign_in(page, site, site.codes[0])
+    recorder = Recorder(page)
+    code = site.codes[0]
+    page.goto(booth_url(site))
+    expect(page.locator("#booth-status")).to_contain_text("指纹")
+    shoot(page, "booth-sign-in-1024x768")
+    page.locator("input[name=code]").fill(code[:-1] + ("A" if code[-1] != "A" else "B"))
+    page.locator("[data-action=sign-in]").click()
+    expect(page.locator("#code-error")).to_contain_text("输入错误")  # caught on the tablet
+    expect(page.locator("input[name=code]")).to_have_value(re.compile(".{20,}"))
+    assert recorder.posts("/credential") == []
+    page.locator("input[name=code]").fill(code.lower().replace("-", " "))
+    page.locator("[data-action=sign-in]").click()
     expect(page.locator("#counter")).to_contain_text("0 / 1")
     shoot(page, "booth-ballot-1024x768")
-    rows = page.locator("fieldset.row")
-    rows.nth(0).get_by_text("赞成").click()
+
+    mark(page, row_ids[0], "for")
     expect(page.locator("#counter")).to_contain_text("1 / 1")
-    rows.nth(1).get_by_text("赞成").click()  # one seat: a second 赞成 is refused
+    mark(page, row_ids[1], "for")  # one seat: a second 赞成 is refused
     expect(page.locator("#limit-error")).to_be_visible()
-    expect(rows.nth(1).locator("input[value=for]")).not_to_be_checked()
+    expect(page.locator(f"input[name='row-{row_ids[1]}'][value=for]")).not_to_be_checked()
     shoot(page, "booth-ballot-refused-1024x768")
-    rows.nth(1).get_by_text("反对").click()
-    page.get_by_role("button", name="检查我的选票").click()
-    expect(page.locator("table.review")).to_contain_text("赞成")
+    mark(page, row_ids[1], "against")
+    page.locator("[data-action=review]").click()
+    expect(page.locator("#review-table")).to_contain_text("赞成")
     shoot(page, "booth-review-1024x768")
-    page.get_by_role("button", name="加密我的选票").click()
-    fingerprint = page.locator("#fingerprint").inner_text()
-    assert len(fingerprint.replace(" ", "")) == 16
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#fingerprint")).to_have_text(FINGERPRINT)
+    challenged = page.locator("#fingerprint").inner_text()
     shoot(page, "booth-fingerprint-1024x768")
-    page.get_by_role("button", name="核验").click()  # the Benaloh challenge
+
+    page.locator("[data-action=challenge]").click()  # the Benaloh challenge
     opened = page.locator("#opened-marks")
-    expect(opened).to_contain_text(fingerprint)
+    expect(opened).to_contain_text(challenged)
     expect(opened.locator("tbody tr").nth(0)).to_contain_text("赞成")
     expect(opened.locator("tbody tr").nth(1)).to_contain_text("反对")
     shoot(page, "booth-challenged-1024x768")
-    page.get_by_role("link", name="重新投票").click()
-    page.locator("fieldset.row").nth(0).get_by_text("反对").click()
-    page.locator("fieldset.row").nth(1).get_by_text("赞成").click()
-    page.get_by_role("button", name="检查我的选票").click()
-    page.get_by_role("button", name="加密我的选票").click()
-    fingerprint = page.locator("#fingerprint").inner_text()
-    page.get_by_role("button", name="投出选票").click()
+    page.locator("[data-action=vote-again]").click()
+    expect(page.locator(f"input[name='row-{row_ids[0]}'][value=for]")).to_be_checked()
+    mark(page, row_ids[0], "against")
+    mark(page, row_ids[1], "for")
+    page.locator("[data-action=review]").click()
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#fingerprint")).not_to_have_text("")
+    cast_fingerprint = page.locator("#fingerprint").inner_text()
+    page.locator("[data-action=cast]").click()
     expect(page.locator("h1")).to_contain_text("已投出")
+    expect(page.locator("#receipt-fingerprint")).to_have_text(cast_fingerprint)
     shoot(page, "booth-receipt-1024x768")
+    receipt = json.loads(page.locator("[data-receipt]").text_content() or "")
+    assert set(receipt) == {"receipt", "signature"}
+
+    # What went over the wire: no code in any spelling, no mark, exactly the cast fields.
+    for method, url, body in recorder.requests:
+        for spelling in spellings(code):
+            assert spelling not in url, (method, url)
+            assert spelling not in body, (method, url)
+        assert not re.search(r"row-[^\"&=]*=(for|against|abstain)", url + body), url
+    [check] = recorder.posts("/credential")
+    assert set(check) == {"credential"}
+    [cast] = recorder.posts("/cast")
+    assert set(cast) == {"ballot", "credential", "signature"}
+    assert cast["credential"] == check["credential"]
+    [challenge] = recorder.posts("/challenge")
+    assert set(challenge) == {"ballot", "plaintext", "nonces"}  # names no credential
+    assert receipt["receipt"]["index"] >= 1
+
     link = page.locator("#verify-link").get_attribute("href")
     assert link
-    page.go_back()  # no way back to the ballot or the marks
-    expect(page.locator("body")).not_to_contain_text("检查您的选票")
     page.goto(link)
     expect(page.locator("#verify-result")).to_contain_text("未被改动")
-    expect(page.locator("#board-fingerprint")).to_have_text(fingerprint)
-    shoot(page, "verify-ok-1024x768")
+    expect(page.locator("#board-fingerprint")).to_have_text(cast_fingerprint)
 
-    _sign_in(page, site, site.codes[0])  # the same code cannot vote twice
-    expect(page.get_by_role("alert")).to_contain_text("不能在本轮投票")
+    sign_in(page, site, code)  # the same code cannot vote twice
+    expect(page.locator("#code-error")).to_contain_text("不能在本轮投票")
 
-    altered = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]
-    page.goto(altered)
-    expect(page.locator("#verify-result")).to_contain_text("核验未通过")
+
+SUBSTITUTE_KEY = "58" + "66" * 31
+"""The base point G: a key whose secret (1) the server knows."""
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("joint key", lambda doc: doc.update(
+        joint_key=SUBSTITUTE_KEY, election={**doc["election"], "joint_key": SUBSTITUTE_KEY})),
+    ("manifest", lambda doc: doc.update(manifest_json=doc["manifest_json"].replace(
+        '"enrolled":', '"enrolled":1', 1))),
+    ("commitment", lambda doc: doc["election"]["trustees"][0]["commitments"].reverse()),
+])
+def test_a_substituting_server_makes_the_tablet_refuse_and_post_nothing(
+        browser: Browser, site: Site, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    recorder = Recorder(page)
+    api = f"{site.url}/api/rounds/{site.election_id}/{site.round_id}"
+
+    def substitute(route: Route) -> None:
+        response = route.fetch()
+        doc = response.json()
+        change(doc)
+        route.fulfill(response=response, body=json.dumps(doc))
+
+    page.route(api, substitute)
+    page.goto(booth_url(site))
+    expect(page.locator("#booth-refused")).to_be_visible()
+    expect(page.locator("#booth-refused")).to_contain_text("拒绝加密")
+    expect(page.locator("#step-sign-in")).to_be_hidden()
+    shoot(page, f"booth-refuses-substituted-{name.replace(' ', '-')}-1024x768")
+    assert [m for m, _, _ in recorder.requests if m != "GET"] == []
+    context.close()
 
 
 def test_portrait_tablet_and_english(browser: Browser, site: Site) -> None:
     context = browser.new_context(viewport={"width": 768, "height": 1024})
     page = context.new_page()
-    page.goto(f"{site.url}/booth/?lang=en")
-    page.get_by_role("link", name="2026").first.click()
-    page.get_by_label("Code on your credential slip").fill("ABCD")
-    page.get_by_role("button", name="Start voting").click()
-    expect(page.get_by_role("alert")).to_contain_text("20 characters")
+    sign_in(page, site, "ABCD", lang="en")
+    expect(page.locator("#code-error")).to_contain_text("20 characters")
+    expect(page.locator("input[name=code]")).to_have_value("ABCD")
     shoot(page, "booth-sign-in-error-768x1024")
-    page.get_by_label("Code on your credential slip").fill(site.codes[1])
-    page.get_by_role("button", name="Start voting").click()
+    page.locator("input[name=code]").fill(site.codes[1])
+    page.locator("[data-action=sign-in]").click()
+    expect(page.locator("fieldset.row").first).to_be_visible()
     page.locator("fieldset.row").nth(0).locator("label").nth(0).focus()
     page.keyboard.press("Tab")
     shoot(page, "booth-ballot-768x1024")
+    context.close()
+
+
+def test_phone_width_shows_the_whole_ballot(browser: Browser, site: Site) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, site, site.codes[2])
+    expect(page.locator("fieldset.row").first).to_be_visible()
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1]
+    shoot(page, "booth-ballot-390x844")
     context.close()
 
 
@@ -99,3 +215,12 @@ def test_results_page_shows_the_counted_round(tablet: Page, site: Site) -> None:
     expect(tablet.locator(".notice")).to_contain_text("P02")
     expect(tablet.locator("svg.chart")).to_be_visible()
     shoot(tablet, "results-1024x768")
+
+
+@pytest.fixture(autouse=True)
+def _no_console_errors(tablet: Page) -> Iterator[None]:
+    """A script error on a booth page is a failure, not a silent dead button."""
+    errors: list[str] = []
+    tablet.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield
+    assert errors == []
