@@ -280,6 +280,7 @@ async function encrypt() {
   $("working-title").textContent = messages.encrypting;
   const bar = $("working-progress");
   bar.value = 0;
+  $("fingerprint").textContent = "";
   show("step-working");
   try {
     const reply = await callWorker({ type: "encrypt", marks }, (done, total) => {
