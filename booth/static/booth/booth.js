@@ -5,7 +5,7 @@
 // whether the derived public key can vote, and is sent the encrypted ballot
 // with its signature (cast), or an opened ballot that will not be counted
 // (challenge). Every sentence shown comes from the page's own catalog
-// (#booth-messages), rendered by the server in the deputy's language.
+// (the data-messages of #booth), rendered by the server in the deputy's language.
 import { canonicalText } from "../protocol/canonical.js";
 import { checkCastAnswer, signBallot } from "../protocol/cast.js";
 import { deriveCredentialKey, normalizeCode } from "../protocol/credentials.js";
@@ -16,8 +16,8 @@ import { fingerprint } from "../protocol/hashing.js";
 import { pinRoundAnswer } from "../protocol/pinning.js";
 
 const root = document.getElementById("booth");
-const messages = JSON.parse(document.getElementById("booth-messages").textContent);
-const rows = JSON.parse(document.getElementById("booth-rows").textContent);
+const messages = JSON.parse(root.dataset.messages);
+const rows = JSON.parse(root.dataset.rows);
 const electionId = root.dataset.election;
 const roundId = root.dataset.round;
 const api = root.dataset.api;
