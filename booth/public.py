@@ -16,6 +16,7 @@ from booth import receipts
 from booth.charts import result_bars
 from booth.shell import db
 from crypto.errors import CryptoError
+from crypto.hashing import fingerprint
 
 bp = Blueprint("public", __name__)
 VERIFY_ATTEMPTS = 20
@@ -106,6 +107,8 @@ def results(election_id: str, round_id: str) -> str:
 @bp.get("/turnout/<election_id>/<round_id>")
 def turnout(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
+    context = bytes.fromhex(round_.context) if round_.context else None
     return render_template("public/turnout.html", round=round_,
-                           turnout=public.turnout(db(), round_))
+                           turnout=public.turnout(db(), round_),
+                           fingerprint=fingerprint(context) if context else None)
 

@@ -19,6 +19,7 @@ from ballot import trustee as trustee_side
 from ballot.errors import DomainError
 from crypto.errors import CryptoError
 from crypto.keyfile import MIN_PASSPHRASE_LENGTH
+from crypto.pinning import pin_round
 from crypto.rng import SYSTEM_RANDOMNESS
 
 passphrase_option = click.option(
@@ -150,3 +151,31 @@ def decrypt_command(key_path: Path, request: Path, out: Path, jobs: int,
     _with_key(key_path, passphrase_file,
               lambda k: trustee_side.decrypt(k, doc, jobs=jobs), out)
     ok(f"the request's board verifies; wrote {out}: hand it to the server")
+    ok(f"round fingerprint {_round_fingerprint(doc)}: announce it; it must be the one on the "
+       "slips, the hall screen and every tablet")
+
+
+def _round_fingerprint(request: Any) -> str:
+    """The fingerprint of ``Q`` as this trustee recomputes it from the request's public part."""
+    return pin_round(str(request["manifest"]), request["election"]).fingerprint
+
+
+@trustee_group.command("fingerprint")
+@click.argument("parameters", type=existing_file)
+def fingerprint_command(parameters: Path) -> None:
+    """Recompute a round's fingerprint from its public parameters before voting opens.
+
+    PARAMETERS is what GET /api/rounds/<election>/<round> answers, saved to a file. The
+    trustees' commitments and proofs are checked and Q recomputed, so the fingerprint
+    printed is the trustees' own, not the server's word: announce it in the hall.
+    """
+    doc = read_json(parameters)
+    if not isinstance(doc, dict) or not isinstance(doc.get("manifest_json"), str):
+        raise click.ClickException("not a round's parameters (GET /api/rounds/…): "
+                                   "no manifest_json")
+    pinned = _run(lambda: pin_round(doc["manifest_json"], doc.get("election"),
+                                    claimed_joint_key=doc.get("joint_key"),
+                                    claimed_context=doc.get("context")))
+    ok(f"round {pinned.manifest.round_id} of {pinned.manifest.election_id}: the trustees' "
+       "commitments and proofs verify and Q is recomputed")
+    click.echo(f"round fingerprint {pinned.fingerprint}")

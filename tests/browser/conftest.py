@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from admin.app import create_app
@@ -91,3 +91,9 @@ def tablet(browser: Browser) -> Iterator[Page]:
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def ballot_fingerprint(page: Page) -> str:
+    """Wait until the tablet has encrypted the ballot; the fingerprint it shows."""
+    expect(page.locator("#step-fingerprint")).to_be_visible(timeout=30_000)
+    return page.locator("#fingerprint").inner_text()

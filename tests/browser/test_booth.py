@@ -66,7 +66,8 @@ def spellings(code: str) -> list[str]:
 @pytest.fixture
 def row_ids(site: Site, tablet: Page) -> list[str]:
     tablet.goto(booth_url(site))
-    return [r["id"] for r in json.loads(tablet.locator("#booth").get_attribute("data-rows") or "[]")]
+    rows = tablet.locator("#booth").get_attribute("data-rows") or "[]"
+    return [row["id"] for row in json.loads(rows)]
 
 
 def test_a_deputy_votes_and_nothing_secret_leaves_the_tablet(tablet: Page, site: Site,

@@ -39,10 +39,12 @@ from ballot.models import RoundState
 from ballot.schema import upgrade
 from ballot.services import credentials, elections, roster, rounds, staff
 from ballot.services import tally as tallying
+from ballot.services.credentials import counterfoil_tag
 from crypto.at_rest import AtRestKey
 from crypto.canonical import canonical_json, parse_json
+from crypto.credentials import derive_credential_key, public_key_bytes
 from crypto.rng import SYSTEM_RANDOMNESS
-from tests.browser.conftest import shoot
+from tests.browser.conftest import ballot_fingerprint, shoot
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +84,7 @@ class Day:
     contexts: list[BrowserContext] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     passphrases: dict[int, str] = field(default_factory=dict)
 
     def new_page(self) -> Page:
@@ -395,6 +398,11 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     day.codes = re.findall(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}", text)
     assert len(day.codes) == 5
     assert "投票凭证 第 5 号" in text
+    # Each slip carries the round fingerprint and a counterfoil with its key tag.
+    assert len(re.findall(r"本轮指纹 [0-9A-F]{4}( [0-9A-F]{4}){3}", text)) == 5
+    day.tags = [counterfoil_tag(public_key_bytes(derive_credential_key(c, EID, RID)).hex())
+                for c in day.codes]
+    assert all(tag in text for tag in day.tags)
     page.goto(day.round_url())
     expect(page.locator("#reconciliation")).to_have_text("应到 6 ≥ 实到 5 ≥ 发出 5 ≥ 收回 0")
     assert _db_round(day)[3] == 5
@@ -446,7 +454,7 @@ def test_four_deputies_vote_in_the_booth(day: Day) -> None:
         for r, mark in enumerate(marks):
             expect(review.nth(r)).to_contain_text(mark or "弃权")
         booth.get_by_role("button", name="加密我的选票").click()
-        assert len(booth.locator("#fingerprint").inner_text().replace(" ", "")) == 16
+        assert len(ballot_fingerprint(booth).replace(" ", "")) == 16
         booth.get_by_role("button", name="投出选票").click()
         expect(booth.locator("h1")).to_contain_text("已投出")
         booth.context.close()
@@ -456,10 +464,10 @@ def test_four_deputies_vote_in_the_booth(day: Day) -> None:
     expect(page.locator("#reconciliation")).to_have_text(
         f"应到 6 ≥ 实到 5 ≥ 发出 5 ≥ 收回 {VOTERS}")
 
-    # The fifth slip was never used: the clerk voids it, publicly.
+    # The fifth slip was never used: the clerk voids it, publicly, by its counterfoil's tag.
     clerk = day.clerk
     clerk.goto(day.round_url())
-    clerk.get_by_label("作废遗失的凭证（填写凭证编号或公钥）").fill(str(VOTERS + 1))
+    clerk.get_by_label("作废遗失的凭证（填写存根上的密钥标签或公钥）").fill(day.tags[VOTERS])
     clerk.get_by_role("button", name="作废").click()
     assert re.fullmatch(r"凭证已作废（公告板第\d+条）。", _success(clerk))
     expect(clerk.locator("#reconciliation")).to_have_text(

@@ -36,7 +36,7 @@ from ballot.services import credentials, elections, roster, rounds, staff, track
 from ballot.verifier import verify_record
 from crypto.at_rest import AtRestKey
 from crypto.canonical import canonical_json, parse_json
-from tests.browser.conftest import shoot
+from tests.browser.conftest import ballot_fingerprint, shoot
 
 CONFIG = RehearsalConfig(rows=3, seats=2, deputies=6, present=5, voters=5, spoil=0,
                          voided=0, trustees=3, threshold=2, scrypt_n=2**10,
@@ -150,6 +150,7 @@ def _vote(year: Year, title: str, code: str, marks: tuple[str, ...]) -> None:
         rows.nth(r).get_by_text(mark, exact=True).click()
     booth.get_by_role("button", name="检查我的选票").click()
     booth.get_by_role("button", name="加密我的选票").click()
+    ballot_fingerprint(booth)
     booth.get_by_role("button", name="投出选票").click()
     expect(booth.locator("h1")).to_contain_text("已投出")
     booth.context.close()
