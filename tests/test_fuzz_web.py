@@ -77,6 +77,7 @@ class Fuzzed:
     returned_code: str
     api_code: str
     booth_code: str
+    """A code that only ever makes challenges here: it stays unspent."""
 
 
 @pytest.fixture(scope="module")
@@ -387,10 +388,6 @@ def test_fuzz_receipts(fuzzed: Fuzzed, data: st.DataObject) -> None:
                      client.post("/verify", data={"csrf_token": csrf(client),
                                                   "receipt": text})):
         refused_cleanly(fuzzed, client, response, before, accepted=status_in(200))
-    # The receipt display page shows a well-formed receipt, or goes back to the booth.
-    shown = client.get("/booth/receipt", query_string={"r": text})
-    assert shown.status_code in (200, 302)
-    assert snapshot(fuzzed.site) == before
 
 
 def _png(image: Image.Image) -> bytes:
@@ -476,41 +473,45 @@ def test_fuzz_track(fuzzed: Fuzzed, code: str, fields: dict[str, str], use_real:
 
 # --- the booth -----------------------------------------------------------------------------
 
+hex_texts = st.text(alphabet="0123456789abcdef", min_size=60, max_size=68)
+
+
 @FUZZ
-@given(code=texts | st.sampled_from(["ABCD-EFGH-JKMN-PQRS-TVWX", "0000 0000 0000 0000 0000",
-                                     "oooo-iiii-llll-0000-1111"]))
-def test_fuzz_sign_in(fuzzed: Fuzzed, code: str) -> None:
+@given(body=json_values | st.builds(lambda v: {"credential": v}, json_values | hex_texts))
+def test_fuzz_credential_check(fuzzed: Fuzzed, body: Any) -> None:
+    """Whatever the tablet is made to send as a key, a clean JSON refusal, nothing written."""
     client = fresh(fuzzed)
     before = snapshot(fuzzed.site)
-    response = client.post(fuzzed.site.sign_in_path, data={"csrf_token": csrf(
-        client, fuzzed.site.sign_in_path), "code": code})
+    response = client.post(f"/api/rounds/{fuzzed.site.election_id}/{fuzzed.site.round_id}"
+                           "/credential", json=body)
+    assert response.is_json
     refused_cleanly(fuzzed, client, response, before, accepted=never)
 
 
 @pytest.fixture(scope="module")
-def signed_in(fuzzed: Fuzzed) -> tuple[FlaskClient, str]:
-    client = fresh(fuzzed)
-    token = csrf(client, fuzzed.site.sign_in_path)
-    response = client.post(fuzzed.site.sign_in_path, data={"csrf_token": token,
-                                                           "code": fuzzed.booth_code})
-    assert response.status_code == 302
-    return client, token
+def valid_challenge(fuzzed: Fuzzed) -> dict[str, Any]:
+    params = _round_parameters(fuzzed)
+    marks = [[0] * len(params.manifest.options) for _ in params.manifest.row_ids]
+    marks[0][0] = 1
+    return prepare_cast(params, fuzzed.booth_code, marks).spoiled_entry
 
 
 @FUZZ
-@given(fields=st.dictionaries(st.one_of(
-    st.builds(lambda n: f"row-{n}", huge_ints), st.sampled_from(["row-", "row-x", "row-0 "]),
-    texts), st.sampled_from(["for", "against", "abstain", "satisfied", ""]) | texts,
-    max_size=8), index=huge_ints.filter(lambda n: 0 <= n <= 2**31 - 1))
-def test_fuzz_booth_ballot(fuzzed: Fuzzed, signed_in: tuple[FlaskClient, str],
-                           fields: dict[str, str], index: int) -> None:
-    client, token = signed_in
+@given(data=st.data())
+def test_fuzz_challenge_api(fuzzed: Fuzzed, valid_challenge: dict[str, Any],
+                            data: st.DataObject) -> None:
+    """A challenged ballot with one part broken is refused and held nowhere."""
+    where = data.draw(st.sampled_from(paths(valid_challenge)))
+    how = data.draw(st.sampled_from(["replace", "remove", "duplicate", "extend"]))
+    assume(where or how == "replace")
+    broken = mutate(valid_challenge, where, how, data.draw(json_values))
+    assume(broken != valid_challenge)
+    client = fresh(fuzzed)
     before = snapshot(fuzzed.site)
-    response = client.post("/booth/ballot", data={"csrf_token": token, **fields})
-    refused_cleanly(fuzzed, client, response, before, accepted=status_in(302))
-    after = snapshot(fuzzed.site)
-    challenged = client.get(f"/booth/challenged/{index}")
-    refused_cleanly(fuzzed, client, challenged, after, accepted=status_in(200, 302))
+    response = client.post(f"/api/rounds/{fuzzed.site.election_id}/{fuzzed.site.round_id}"
+                           "/challenge", json=broken)
+    assert response.is_json
+    refused_cleanly(fuzzed, client, response, before, accepted=never)
 
 
 @FUZZ

@@ -4,8 +4,8 @@ Each "machine" of the guide is a directory with its own environment: the
 server (the only one with ``DATABASE_URL`` and ``PIAOJUE_SECRET_KEY``), one
 offline laptop per trustee (监票人) and the offline credential computer.
 Files are carried between them as on a USB stick. Casting has no CLI (the
-booth is a later web feature), so the four ballots are cast in-process
-through the same services the booth will call, on the same database.
+booth runs in the tablet's browser), so the four ballots are made as a tablet
+makes them (tests/tablet.py) and cast in-process through the cast service.
 
 The module fixture runs the guide up to the trustees' decryption shares and
 keeps a copy of the database; the first test finishes the count and
@@ -186,16 +186,18 @@ def _credentials(g: Guide) -> None:
     assert "6 slips: codes in codes.csv (print, then destroy), keys in keys.json" in out
     assert _mode(clerk.cwd / "codes.csv") == 0o600
     with (clerk.cwd / "codes.csv").open(encoding="utf-8", newline="") as f:
-        codes = [row["code"] for row in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    codes = [row["code"] for row in rows]
+    assert all(row["key_tag"].replace(" ", "") == row["public_key"][:16] for row in rows)
     keys = json.loads((clerk.cwd / "keys.json").read_text(encoding="utf-8"))["keys"]
     assert len(codes) == len(keys) == 6
     server.receive(clerk.cwd / "keys.json")
     assert "board entry 1: 6 credentials issued" in server.out(
         "credentials", "upload", ELECTION, ROUND, "keys.json")
 
-    # The sixth slip is lost: void it by its number, make and upload one more.
+    # The sixth slip is lost: void it by the key tag on its counterfoil, make one more.
     assert "board entry 2: credential voided" in server.out(
-        "credentials", "void", ELECTION, ROUND, "6")
+        "credentials", "void", ELECTION, ROUND, rows[5]["key_tag"])
     clerk.out("credentials", "generate", "--election", ELECTION, "--round", ROUND,
               "--count", "1", "--codes-out", "codes-2.csv", "--keys-out", "keys-2.json")
     assert _mode(clerk.cwd / "codes-2.csv") == 0o600
