@@ -32,6 +32,10 @@ class CheckedRequest:
     context: bytes
     aggregates: Aggregates
     cast: int
+    board_entries: int
+    board_hash: bytes
+    """The head of the board the trustee checked and decrypts the sums of: announced, it
+    pins the board's length, trailing challenges included, which no receipt covers."""
 
 
 def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedRequest:
@@ -62,4 +66,5 @@ def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedReque
     if checked.report.cast == 0:
         raise InvalidInput("no ballots were cast in this round: there is nothing to decrypt")
     return CheckedRequest(checked.manifest.round_id, checked.context, checked.aggregates,
-                          checked.report.cast)
+                          checked.report.cast, checked.report.board_entries,
+                          bytes.fromhex(checked.report.board_hash))

@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ballot.errors import Conflict, InvalidInput
-from ballot.tally_request import check_request
+from ballot.tally_request import CheckedRequest, check_request
 from crypto.canonical import hex_bytes, scalar_from_hex, scalar_hex
 from crypto.ceremony import (
     TrusteeCommitment,
@@ -178,6 +178,12 @@ def verify_shares(key: TrusteeKey, ceremony: Any) -> dict[str, Any]:
 
 def decrypt(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS,
             jobs: int = 1) -> dict[str, Any]:
+    """:func:`decrypt_checked`'s share alone."""
+    return decrypt_checked(key, request, rng, jobs)[0]
+
+
+def decrypt_checked(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS,
+                    jobs: int = 1) -> tuple[dict[str, Any], CheckedRequest]:
     """Decryption share of a round's aggregates, after re-checking the request.
 
     The request carries the round's manifest, election record and board, so
@@ -192,4 +198,4 @@ def decrypt(key: TrusteeKey, request: Any, rng: Randomness = SYSTEM_RANDOMNESS,
     share = make_decryption_share(key.index, scalar_from_hex(key.secrets["secret_share"]),
                                   checked.aggregates, checked.context, rng)
     return {"format": "piaojue-decryption/1", "election_id": key.election_id,
-            "round_id": checked.round_id, "share": share.to_json()}
+            "round_id": checked.round_id, "share": share.to_json()}, checked

@@ -50,6 +50,9 @@ class VerificationReport:
     trustees: int = 0
     threshold: int = 0
     board_entries: int = 0
+    board_hash: str = ""
+    """The final chain value: what the trustees announce for the board they counted, so
+    a board cut short after its last receipt (trailing challenges) is caught by comparing."""
     issued: int = 0
     voided: int = 0
     cast: int = 0
@@ -216,6 +219,7 @@ class _Verifier:
         r = self.report
         self.issued = len(self.issued_keys) - len(self.voided_keys)
         r.board_entries, r.issued, r.voided = total, self.issued, len(self.voided_keys)
+        r.board_hash = head.hex()
         r.cast = len(self.used_keys)
         if r.cast > self.issued:
             raise RecordInvalid(f"board.jsonl: {r.cast} ballots cast but only {self.issued} "

@@ -7,6 +7,7 @@ import unicodedata
 import click
 
 from ballot.verifier import VerificationReport
+from crypto.hashing import fingerprint
 
 STATUS_ZH = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选", "failed": "未过半数",
              "satisfied": "满意", "basically_satisfied": "基本满意",
@@ -30,6 +31,8 @@ def print_report(report: VerificationReport) -> None:
         f"{', '.join(map(str, report.shares_used)) or '— (no ballots)'}\n"
         f"  board: {report.board_entries} entries, {report.issued} credentials issued "
         f"({report.voided} voided), {report.cast} cast, {report.spoiled} challenged\n"
+        f"  board head: {fingerprint(bytes.fromhex(report.board_hash))} (the trustees "
+        "announce the head of the board they decrypted: compare)\n"
         f"  receipts checked: {report.receipts}"
     )
     print_result(report.kind, report.result)

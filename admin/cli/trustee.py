@@ -17,7 +17,9 @@ import click
 from admin.cli.common import existing_file, ok, output_file, read_json, write_json
 from ballot import trustee as trustee_side
 from ballot.errors import DomainError
+from ballot.tally_request import CheckedRequest
 from crypto.errors import CryptoError
+from crypto.hashing import fingerprint
 from crypto.keyfile import MIN_PASSPHRASE_LENGTH
 from crypto.pinning import pin_round
 from crypto.rng import SYSTEM_RANDOMNESS
@@ -148,11 +150,20 @@ def decrypt_command(key_path: Path, request: Path, out: Path, jobs: int,
                     passphrase_file: Path | None) -> None:
     """Check the request's board, then write your decryption share of its aggregates."""
     doc = read_json(request)
-    _with_key(key_path, passphrase_file,
-              lambda k: trustee_side.decrypt(k, doc, jobs=jobs), out)
+    checked: list[CheckedRequest] = []
+
+    def step(key: trustee_side.TrusteeKey) -> dict[str, Any]:
+        share, request_checked = trustee_side.decrypt_checked(key, doc, jobs=jobs)
+        checked.append(request_checked)
+        return share
+
+    _with_key(key_path, passphrase_file, step, out)
     ok(f"the request's board verifies; wrote {out}: hand it to the server")
     ok(f"round fingerprint {_round_fingerprint(doc)}: announce it; it must be the one on the "
        "slips, the hall screen and every tablet")
+    board = checked[0]
+    ok(f"board decrypted: {board.board_entries} entries, head {fingerprint(board.board_hash)}: "
+       "announce it too; the published record's board must end there")
 
 
 def _round_fingerprint(request: Any) -> str:

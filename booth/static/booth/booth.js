@@ -64,7 +64,8 @@ function reasonOf(exc) {
 // --- talking to the server -------------------------------------------------------------------
 
 async function postJson(path, body) {
-  const response = await fetch(`${api}/${path}`, {
+  // The page's language travels in the URL: the request carries no cookie.
+  const response = await fetch(`${api}/${path}?lang=${encodeURIComponent(root.dataset.lang)}`, {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: canonicalText(body), credentials: "omit", cache: "no-store",
   });
