@@ -52,6 +52,16 @@ def _messages(round_: Round, kind: str) -> dict[str, Any]:
                          "from the trustees' published commitments."),
         "pinning": gettext("This tablet refuses to encrypt: the round's parameters from the "
                            "server do not match the trustees' key ceremony (%(reason)s)."),
+        "pin-joint-key": gettext("the election key it gives is not the sum of the trustees' "
+                                 "commitments"),
+        "pin-commitments": gettext("a trustee's published commitment or its proof does not "
+                                   "check"),
+        "pin-context": gettext("the round context it states differs from the one computed on "
+                               "this tablet"),
+        "pin-manifest": gettext("the ballot definition is malformed"),
+        "pin-election": gettext("the key ceremony's record does not match the ballot "
+                                "definition"),
+        "pin-round": gettext("the ballot definition is for another round"),
         "network": gettext("The server cannot be reached. Check the tablet's connection "
                            "and try again; nothing was lost."),
         "retrying": gettext("The connection was lost; sending the same signed ballot again…"),

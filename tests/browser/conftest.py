@@ -42,6 +42,8 @@ class Site:
     codes: list[str]
     database: str
     at_rest: AtRestKey
+    keys: Path
+    """The rehearsal trustees' key files: the booth round can be tallied with them."""
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     thread.start()
     try:
         yield Site(f"http://127.0.0.1:{server.server_port}", CONFIG.election_id,
-                   booth.round_id, booth.codes, url, at_rest)
+                   booth.round_id, booth.codes, url, at_rest, keys)
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -16,11 +16,16 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.browser.conftest import Site, shoot
+from ballot.db import make_engine, make_sessionmaker
+from ballot.rehearsal import Rehearsal
+from ballot.services import export, rounds
+from ballot.verifier import verify_record_files
+from tests.browser.conftest import CONFIG, Site, shoot
 
 pytestmark = pytest.mark.slow
 FINGERPRINT = re.compile(r"^[0-9A-F]{4}( [0-9A-F]{4}){3}$")
@@ -54,7 +59,7 @@ class Recorder:
 
     def posts(self, path: str) -> list[Any]:
         return [json.loads(body) for method, url, body in self.requests
-                if method == "POST" and url.endswith(path)]
+                if method == "POST" and urlsplit(url).path.endswith(path)]
 
 
 def spellings(code: str) -> list[str]:
@@ -219,6 +224,28 @@ def test_results_page_shows_the_counted_round(tablet: Page, site: Site) -> None:
     expect(tablet.locator(".notice")).to_contain_text("P02")
     expect(tablet.locator("svg.chart")).to_be_visible()
     shoot(tablet, "results-1024x768")
+
+
+def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
+    """Last in this file: close the round the tablets voted in, let the trustees decrypt,
+    and check its record, the browser's challenge and casts included, from the file alone."""
+    engine = make_engine(site.database)
+    try:
+        sessions = make_sessionmaker(engine)
+        result = Rehearsal(sessions, CONFIG, site.keys).tally(site.round_id)
+        with sessions.begin() as s:
+            files = export.record_files_for(s, rounds.get_round(s, site.election_id,
+                                                                site.round_id))
+    finally:
+        engine.dispose()
+    report = verify_record_files(files)
+    assert report.cast >= 1  # the ballot cast at the tablet above
+    assert report.spoiled >= 1  # the challenge, published at close
+    lines = files["board.jsonl"].splitlines()
+    spoiled = [i for i, line in enumerate(lines) if b'"type":"spoiled"' in line]
+    casts = [i for i, line in enumerate(lines) if b'"type":"cast"' in line]
+    assert min(spoiled) > max(casts)  # after every cast: not next to the one that followed it
+    assert result["reconciliation"]["cast"] == report.cast
 
 
 @pytest.fixture(autouse=True)

@@ -125,7 +125,7 @@ async function pin() {
     const inWorker = await startWorker(answer);
     if (inWorker.context !== toHex(pinned.context)) throw new Error("the worker pinned another Q");
   } catch (exc) {
-    return refuse(say(messages.pinning, { reason: reasonOf(exc) }));
+    return refuse(say(messages.pinning, { reason: messages[exc.code] || reasonOf(exc) }));
   }
   $("round-fingerprint").textContent = pinned.fingerprint;
   status(messages.ready);
