@@ -226,6 +226,37 @@ def test_results_page_shows_the_counted_round(tablet: Page, site: Site) -> None:
     shoot(tablet, "results-1024x768")
 
 
+def test_a_cast_whose_answer_is_lost_is_sent_again_and_gets_its_receipt(
+        browser: Browser, site: Site, row_ids: list[str]) -> None:
+    """The ballot lands but the answer is lost: the page sends the same signed ballot
+    again and gets the stored receipt; the board holds the ballot once."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    recorder = Recorder(page)
+    answers: list[int] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        response = route.fetch()  # the server receives and stores the ballot
+        answers.append(response.status)
+        if len(answers) == 1:
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=response)
+
+    page.route(re.compile(r".*/cast(\?.*)?$"), lose_the_first_answer)
+    sign_in(page, site, site.codes[3])
+    mark(page, row_ids[0], "for")
+    page.locator("[data-action=review]").click()
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#step-fingerprint")).to_be_visible()
+    page.locator("[data-action=cast]").click()
+    expect(page.locator("h1")).to_contain_text("已投出", timeout=20_000)
+    assert answers == [201, 200]  # stored once, then its stored receipt
+    first, second = recorder.posts("/cast")
+    assert first == second  # the very same signed ballot
+    context.close()
+
+
 def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
     """Last in this file: close the round the tablets voted in, let the trustees decrypt,
     and check its record, the browser's challenge and casts included, from the file alone."""
