@@ -301,21 +301,31 @@ function busy(on) {
   for (const button of $("step-fingerprint").querySelectorAll("button")) button.disabled = on;
 }
 
-async function cast() {
-  const { body, digest } = signBallot(pinned, key, prepared.ballot);
+/**
+ * Send a cast or a challenge with the step's buttons disabled; the answer when its
+ * status is one of `accepted`, else null with the reason shown beside the buttons.
+ */
+async function send(path, body, working, accepted) {
   busy(true);
-  status(messages.casting);
+  status(working);
   let reply;
   try {
-    reply = await postWithRetry("cast", body);
+    reply = await postWithRetry(path, body);
   } catch {
-    busy(false);
-    return showCastError(messages.network);
+    reply = null;
   }
   busy(false);
-  if (reply.status !== 200 && reply.status !== 201) {
+  if (reply === null) return showCastError(messages.network);
+  if (!accepted.includes(reply.status)) {
     return showCastError(say(messages.refused, { reason: reply.doc?.error || reply.status }));
   }
+  return reply;
+}
+
+async function cast() {
+  const { body, digest } = signBallot(pinned, key, prepared.ballot);
+  const reply = await send("cast", body, messages.casting, [200, 201]);
+  if (!reply) return;
   let doc;
   try {
     doc = checkCastAnswer(pinned, body, reply.doc);
@@ -329,6 +339,7 @@ function showCastError(text) {
   status("");
   $("cast-error").textContent = text;
   $("cast-error").hidden = false;
+  return null;
 }
 
 function showReceipt(doc, digest, answer) {
@@ -355,19 +366,7 @@ function showReceipt(doc, digest, answer) {
 
 async function challenge() {
   const opened = { ballot: prepared.ballot, ...prepared.opening };
-  busy(true);
-  status(messages.challenging);
-  let reply;
-  try {
-    reply = await postWithRetry("challenge", opened);
-  } catch {
-    busy(false);
-    return showCastError(messages.network);
-  }
-  busy(false);
-  if (reply.status !== 202) {
-    return showCastError(say(messages.refused, { reason: reply.doc?.error || reply.status }));
-  }
+  if (!await send("challenge", opened, messages.challenging, [202])) return;
   const choices = prepared.opening.plaintext.map((row) => {
     const o = row.indexOf(1);
     return o < 0 ? "abstain" : pinned.manifest.options[o];
