@@ -19,7 +19,8 @@ receives a credential code or a mark:
     ``{"ballot", "plaintext", "nonces"}``: a Benaloh-challenged ballot, checked and
     held (``202``); it goes on the board with every other challenge, in random
     order, when the round closes, so it never stands next to the cast that
-    follows it. It names no credential. ``CHALLENGES`` per address per window.
+    follows it. It names no credential. ``CHALLENGES`` per address per window,
+    refused ones included.
 ``POST /api/rounds/<election_id>/<round_id>/cast``
     ``{"ballot": ..., "credential": hex, "signature": hex}`` as
     ``application/json``; answers ``201`` with the signed receipt, or ``200``
@@ -104,8 +105,6 @@ def round_info(election_id: str, round_id: str) -> Response:
 def _json_request(fields: frozenset[str], what: str) -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedBody(f"send the {what} as application/json")
-    if (request.content_length or 0) > casting.MAX_BALLOT_BYTES * 3:
-        raise InvalidInput(f"the {what} is larger than any of this round can be")
     try:
         doc = parse_json(request.get_data(cache=False))
     except CryptoError as exc:
@@ -157,6 +156,9 @@ def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
         casting.hold_challenge(db(), round_, doc["ballot"], doc["plaintext"], doc["nonces"])
     except DomainError as exc:
         db().rollback()
+        # Refused ones count too: checking a challenge's proofs is the costly part.
+        ratelimit.record(db(), "challenge", _sender())
+        db().commit()
         return _error(_status(exc), str(exc))
     ratelimit.record(db(), "challenge", _sender())
     db().commit()

@@ -282,7 +282,7 @@ def test_no_form_is_accepted_without_its_csrf_token(client: FlaskClient, app: Fl
                     assert response.status_code == 415, (method, url, token)
                     assert "application/json" in response.get_json()["error"]
                     after = counts(site)
-                    counted = 1 if rule.endpoint == "api.cast" else 0  # a refused cast
+                    counted = 0 if rule.endpoint == "api.credential_status" else 1
                     assert after.pop("rate_event") == before.pop("rate_event") + counted
                 else:
                     assert response.status_code == 400, (method, url, token)
@@ -473,6 +473,24 @@ def test_a_chosen_tablet_cookie_does_not_reset_the_limit(client: FlaskClient,
     for n in range(3):
         client.set_cookie("tablet", f"fresh-tablet-{n}")
         assert check_code(client, site, generate_code()).status_code == 429
+
+
+def test_challenges_are_limited_per_tablet_refused_ones_included(app: Flask, client: FlaskClient,
+                                                                site: Site) -> None:
+    """Checking a challenge's proofs costs the server: every attempt counts, and the
+    limit answers before any proof is checked."""
+    broken = {"ballot": {"cells": [], "rows": [], "columns": {}}, "plaintext": [], "nonces": []}
+    for _ in range(api_module.CHALLENGES):
+        assert client.post(api(site, "challenge"), json=broken).status_code == 400
+    before = counts(site)
+    params = tablet_view(client, site)
+    good = prepare_cast(params, site.codes[0], marks_of(params, {})).spoiled_entry
+    limited = client.post(api(site, "challenge"), json=good)
+    assert limited.status_code == 429
+    assert limited.get_json() == {
+        "error": "本终端核验选票的次数过多，请五分钟后再试，或请工作人员协助。"}
+    assert counts(site) == before
+    assert _client(app).post(api(site, "challenge"), json=good).status_code == 202
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
