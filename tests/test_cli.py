@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 
 from admin.cli import main
 from ballot.record import read_record, record_zip_bytes
+from crypto.canonical import parse_json
+from crypto.pinning import pin_round
 
 SMALL = ["--rows", "4", "--seats", "2", "--deputies", "6", "--present", "5", "--voters", "4",
          "--trustees", "3", "--threshold", "2", "--spoil", "1", "--quiet"]
@@ -101,3 +104,28 @@ def test_verify_refuses_a_file_that_is_not_a_record(runner: CliRunner, tmp_path:
     result = runner.invoke(main, ["verify", str(bogus)])
     assert result.exit_code == 1
     assert "not a readable zip" in result.output
+
+
+def test_trustee_fingerprint_recomputes_q_and_refuses_a_substituted_key(
+        runner: CliRunner, tmp_path: Path) -> None:
+    """What a trustee runs on the round's public parameters before voting opens."""
+    out = tmp_path / "record.zip"
+    assert runner.invoke(main, ["simulate", *SMALL, "--out", str(out)]).exit_code == 0
+    files = read_record(out)
+    pinned = pin_round(files["manifest.json"], parse_json(files["election.json"]))
+    params = {"manifest_json": files["manifest.json"].decode(),
+              "election": parse_json(files["election.json"]),
+              "joint_key": pinned.joint_key.hex(), "context": pinned.context.hex()}
+    path = tmp_path / "round.json"
+    path.write_text(json.dumps(params))
+    shown = runner.invoke(main, ["trustee", "fingerprint", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert f"round fingerprint {pinned.fingerprint}" in shown.output
+    path.write_text(json.dumps({**params, "joint_key": "58" + "66" * 31}))
+    refused = runner.invoke(main, ["trustee", "fingerprint", str(path)])
+    assert refused.exit_code == 1
+    assert "not the trustees' joint key" in refused.output
+    assert "round fingerprint" not in refused.output
+    path.write_text("{}")
+    assert "no manifest_json" in runner.invoke(main, ["trustee", "fingerprint",
+                                                      str(path)]).output

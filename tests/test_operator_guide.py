@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -295,6 +296,8 @@ def guide(tmp_path_factory: pytest.TempPathFactory) -> Guide:
         out = laptop.out("trustee", "decrypt", "--key", f"trustee-{i}.key", *jobs,
                          "--request", "tally-request.json", "--out", f"decryption-{i}.json")
         assert f"the request's board verifies; wrote decryption-{i}.json" in out
+        assert re.search(r"round fingerprint [0-9A-F]{4}( [0-9A-F]{4}){3}: announce it", out)
+        assert re.search(r"board decrypted: 7 entries, head [0-9A-F]{4}( [0-9A-F]{4}){3}", out)
         assert _mode(laptop.cwd / f"trustee-{i}.key") == 0o600
         server.receive(laptop.cwd / f"decryption-{i}.json")
 
