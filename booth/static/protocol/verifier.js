@@ -1,0 +1,430 @@
+// The independent verifier in JavaScript: one round's record checked against
+// PROTOCOL.md from its files alone (the twin of ballot/verifier.py, same steps,
+// same order, the same first failure named with the same place).
+//
+// `files` maps a record member's name to its bytes; the caller reads the zip
+// (verify-cli.mjs under Node). Every failure is a RecordInvalid whose message
+// starts with the file and the place in it, as Python's does.
+import { canonicalJson, hexBytes, parseCanonical } from "./canonical.js";
+import { entryDigest, genesis, nextHash } from "./board.js";
+import { commitmentsHash } from "./ceremony.js";
+import { checkEd25519PublicKey, verifyCast } from "./credentials.js";
+import {
+  ballotDigest, checkOpening, parseBallot, parseOpening, verifyBallot,
+} from "./encrypted_ballot.js";
+import { ProtocolError } from "./errors.js";
+import { smallMultiple, toHex, withTable } from "./group.js";
+import { manifestHash, parseManifest, roundContext } from "./manifest.js";
+import { pinRound } from "./pinning.js";
+import { verifyReceipt } from "./receipts.js";
+import { computeResult, reconciliationProblems } from "./rules.js";
+import {
+  addBallot, aggregatesToJson, combine, decryptionShareFromJson, emptyAggregates, publicShare,
+  verifyDecryptionShare,
+} from "./tally.js";
+
+export const REQUIRED_FILES = ["manifest.json", "election.json", "board.jsonl", "tally.json",
+  "result.json"];
+export const OPTIONAL_FILES = ["receipts.jsonl"];
+
+export class RecordInvalid extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "RecordInvalid";
+  }
+}
+
+const isInt = (v) => typeof v === "number" && Number.isSafeInteger(v);
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const sameKeys = (v, keys) => isObject(v) && Object.keys(v).sort().join() === [...keys].sort().join();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function at(where, check) {
+  try {
+    return check();
+  } catch (exc) {
+    if (!(exc instanceof ProtocolError)) throw exc;
+    throw new RecordInvalid(`${where}: ${exc.message}`);
+  }
+}
+
+function canonicalFile(files, name) {
+  let text;
+  try {
+    text = utf8.decode(files[name]);
+  } catch {
+    throw new RecordInvalid(`${name}: JSON must be UTF-8`);
+  }
+  return canonicalLine(text, name);
+}
+
+function canonicalLine(text, where) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (exc) {
+    throw new RecordInvalid(`${where}: malformed JSON: ${exc.message}`);
+  }
+  try {
+    if (canonicalJsonText(value) !== text) throw new Error();
+  } catch {
+    throw new RecordInvalid(`${where}: not in canonical JSON form`);
+  }
+  return value;
+}
+
+function canonicalJsonText(value) {
+  return new TextDecoder().decode(canonicalJson(value));
+}
+
+function lines(files, name) {
+  const data = files[name];
+  if (data.length && data[data.length - 1] !== 0x0a) {
+    throw new RecordInvalid(`${name}: the last line must end with a newline`);
+  }
+  let text;
+  try {
+    text = utf8.decode(data);
+  } catch {
+    throw new RecordInvalid(`${name}: JSON must be UTF-8`);
+  }
+  return text ? text.slice(0, -1).split("\n") : [];
+}
+
+/**
+ * Verify a record; returns the report, or throws RecordInvalid naming the first failure.
+ * `onCheck(step, text)` is told each step as it completes; `progress(done, total)` the
+ * board's entries. `memo`, made by newMemo() and kept by the caller, remembers the
+ * ceremonies pinned and the entries whose proofs and signature checked, each under its
+ * own context, so checking many records that share most of their content (the tamper
+ * tests' mutants) does not redo that work.
+ */
+export function verifyRecordFiles(files, { onCheck = () => {}, progress = () => {},
+                                           memo = newMemo() } = {}) {
+  const missing = REQUIRED_FILES.filter((n) => !(n in files));
+  if (missing.length) throw new RecordInvalid(`the record lacks ${missing.join(", ")}`);
+  const state = { report: { cast: 0, spoiled: 0, voided: 0, issued: 0, receipts: 0 },
+                  verified: memo.entries, rounds: memo.rounds };
+  manifestStep(files, state);
+  onCheck("manifest", `manifest.json: a valid ${state.manifest.kind} ballot, round ` +
+                      `${state.manifest.roundId} of ${state.manifest.electionId}`);
+  electionStep(files, state);
+  onCheck("election", `election.json: ${state.manifest.trustees} trustees' commitments and ` +
+                      "proofs verify; joint key and context Q recomputed");
+  boardStep(files, state, progress);
+  const r = state.report;
+  onCheck("board", `board.jsonl: ${r.boardEntries} entries chain from genesis; every proof, ` +
+                   `signature and credential checks (${r.cast} cast, ${r.spoiled} challenged, ` +
+                   `${r.voided} voided)`);
+  tallyStep(files, state);
+  onCheck("tally", "tally.json: aggregates are the sums of the cast ballots; decryption shares " +
+                   `of trustees ${r.sharesUsed.join(", ") || "—"} verify; counts follow`);
+  resultStep(files, state);
+  onCheck("result", "result.json: reconciliation holds and the result is recomputed exactly");
+  if ("receipts.jsonl" in files) {
+    receiptsStep(files, state);
+    onCheck("receipts", `receipts.jsonl: ${r.receipts} signed receipts match the board`);
+  }
+  return r;
+}
+
+export function newMemo() {
+  return { entries: new Set(), rounds: new Map() };
+}
+
+function manifestStep(files, state) {
+  const text = at("manifest.json", () => {
+    try {
+      return utf8.decode(files["manifest.json"]);
+    } catch {
+      throw new RecordInvalid("manifest.json: JSON must be UTF-8");
+    }
+  });
+  const value = canonicalLine(text, "manifest.json");
+  // Named before election.json is read, as Python's verifier does.
+  state.manifest = at("manifest.json", () => parseManifest(value));
+  state.manifestJson = text;
+}
+
+function electionStep(files, state) {
+  const election = canonicalFile(files, "election.json");
+  const seen = `${state.manifestJson}\n${canonicalJsonText(election)}`;
+  if (!state.rounds.has(seen)) {
+    // pinRound parses the manifest too; its refusals are named by file as Python's are.
+    let pinned;
+    try {
+      pinned = pinRound(state.manifestJson, election);
+    } catch (exc) {
+      if (!(exc instanceof ProtocolError)) throw exc;
+      throw new RecordInvalid(exc.message);
+    }
+    state.rounds.set(seen, {
+      manifest: pinned.manifest,
+      jointKey: withTable(pinned.jointKey), // every proof multiplies it, twice a branch
+      context: roundContext(manifestHash(pinned.manifest), pinned.jointKey,
+                            commitmentsHash(pinned.commitments)),
+      publicShares: new Map(pinned.commitments.map((tc) =>
+        [tc.index, publicShare(pinned.commitments, tc.index)])),
+    });
+  }
+  Object.assign(state, state.rounds.get(seen));
+  const m = state.manifest;
+  Object.assign(state.report, { electionId: m.electionId, roundId: m.roundId, kind: m.kind,
+                                trustees: m.trustees, threshold: m.threshold });
+}
+
+function boardStep(files, state, progress) {
+  const all = lines(files, "board.jsonl");
+  const m = state.manifest;
+  state.issued = new Set();
+  state.voided = new Set();
+  state.used = new Set();
+  state.chain = new Map();
+  state.aggregates = emptyAggregates(m.rowIds.length, m.options.length);
+  let head = genesis(state.context);
+  all.forEach((text, i) => {
+    const k = i + 1;
+    const where = `board.jsonl entry ${k}`;
+    const line = canonicalLine(text, `board.jsonl line ${k}`);
+    head = entryStep(state, k, where, line, head);
+    progress(k, all.length);
+  });
+  const r = state.report;
+  r.boardEntries = all.length;
+  r.boardHash = toHex(head);
+  r.issued = state.issued.size - state.voided.size;
+  r.voided = state.voided.size;
+  r.cast = state.used.size;
+  if (r.cast > r.issued) {
+    throw new RecordInvalid(`board.jsonl: ${r.cast} ballots cast but only ${r.issued} ` +
+                            "credentials issued: the round is void");
+  }
+}
+
+function entryStep(state, k, where, line, previous) {
+  if (!sameKeys(line, ["index", "entry", "digest", "hash"])) {
+    throw new RecordInvalid(`${where}: a line has exactly the fields index, entry, digest and ` +
+                            "hash");
+  }
+  if (!isInt(line.index) || line.index !== k) {
+    throw new RecordInvalid(`${where}: index is ${JSON.stringify(line.index)}, expected ${k}`);
+  }
+  const { entry } = line;
+  if (!isObject(entry)) throw new RecordInvalid(`${where}: entry must be an object`);
+  const digest = entryDigest(state.context, entry);
+  const head = nextHash(previous, digest);
+  if (toHex(at(where, () => hexBytes(line.digest, 32, "digest"))) !== toHex(digest)) {
+    throw new RecordInvalid(`${where}: digest is not HB(entry, Q, entry)`);
+  }
+  if (toHex(at(where, () => hexBytes(line.hash, 32, "hash"))) !== toHex(head)) {
+    throw new RecordInvalid(`${where}: chain value does not follow from the entries before it`);
+  }
+  const kind = entry.type;
+  state.chain.set(k, { digest: toHex(digest), head: toHex(head), kind });
+  if (kind === "credentials") {
+    credentialsEntry(state, where, entry);
+  } else if (kind === "void") {
+    const key = keyOf(where, entry, ["type", "key"], "key");
+    if (!state.issued.has(key)) throw new RecordInvalid(`${where}: voids a key that was never issued`);
+    if (state.voided.has(key) || state.used.has(key)) {
+      throw new RecordInvalid(`${where}: voids a key already voided or used`);
+    }
+    state.voided.add(key);
+  } else if (kind === "cast") {
+    castEntry(state, where, entry);
+    ballotStep(state, where, entry);
+  } else if (kind === "spoiled") {
+    if (!sameKeys(entry, ["type", "ballot", "plaintext", "nonces"])) {
+      throw new RecordInvalid(`${where}: a spoiled entry has exactly the fields type, ballot, ` +
+                              "plaintext and nonces");
+    }
+    state.report.spoiled += 1;
+    ballotStep(state, where, entry);
+  } else {
+    throw new RecordInvalid(`${where}: unknown entry type ${JSON.stringify(kind)}`);
+  }
+  return head;
+}
+
+function keyOf(where, entry, fields, name) {
+  if (!sameKeys(entry, fields)) {
+    throw new RecordInvalid(`${where}: a ${entry.type} entry has exactly the fields ` +
+                            `${[...fields].sort().join(", ")}`);
+  }
+  return toHex(at(where, () => hexBytes(entry[name], 32, name)));
+}
+
+function credentialsEntry(state, where, entry) {
+  if (!sameKeys(entry, ["type", "keys"]) || !Array.isArray(entry.keys)) {
+    throw new RecordInvalid(`${where}: a credentials entry has exactly the fields type and keys ` +
+                            "(a list)");
+  }
+  entry.keys.forEach((value, i) => {
+    const key = at(where, () => hexBytes(value, 32, `key ${i + 1}`));
+    at(where, () => checkEd25519PublicKey(key, `key ${i + 1}`));
+    if (state.issued.has(toHex(key))) {
+      throw new RecordInvalid(`${where}: key ${i + 1} was already issued`);
+    }
+    state.issued.add(toHex(key));
+  });
+}
+
+function castEntry(state, where, entry) {
+  if (!sameKeys(entry, ["type", "ballot", "credential", "signature"])) {
+    throw new RecordInvalid(`${where}: a cast entry has exactly the fields type, ballot, ` +
+                            "credential and signature");
+  }
+  const key = toHex(at(where, () => hexBytes(entry.credential, 32, "credential")));
+  at(where, () => hexBytes(entry.signature, 64, "signature"));
+  if (!state.issued.has(key)) {
+    throw new RecordInvalid(`${where}: the credential was not issued by an earlier entry`);
+  }
+  if (state.voided.has(key)) throw new RecordInvalid(`${where}: the credential was voided`);
+  if (state.used.has(key)) {
+    throw new RecordInvalid(`${where}: the credential has already cast a ballot`);
+  }
+  state.used.add(key);
+}
+
+/** Proofs, signature or opening of entry k (Python's BallotChecker.check). */
+function ballotStep(state, where, entry) {
+  const m = state.manifest;
+  const seen = `${toHex(state.context)} ${canonicalJsonText(entry)}`;
+  at(where, () => {
+    const parsed = parseBallot(entry.ballot, m);
+    if (state.verified.has(seen)) {
+      if (entry.type === "cast") addBallot(state.aggregates, parsed);
+      return;
+    }
+    verifyBallot(parsed, m, state.jointKey, state.context);
+    if (entry.type === "cast") {
+      verifyCast(hexBytes(entry.credential, 32, "credential"),
+                 hexBytes(entry.signature, 64, "signature"), state.context,
+                 ballotDigest(state.context, entry.ballot));
+      addBallot(state.aggregates, parsed);
+    } else {
+      checkOpening(parsed, parseOpening(entry.plaintext, entry.nonces, m), state.jointKey);
+    }
+    state.verified.add(seen);
+  });
+}
+
+function tallyStep(files, state) {
+  const m = state.manifest;
+  const r = state.report;
+  const doc = canonicalFile(files, "tally.json");
+  if (!sameKeys(doc, ["cast", "aggregates", "shares", "counts"])) {
+    throw new RecordInvalid("tally.json: needs exactly cast, aggregates, shares and counts");
+  }
+  if (doc.cast !== r.cast || !isInt(doc.cast)) {
+    throw new RecordInvalid(`tally.json: cast is ${JSON.stringify(doc.cast)}; the board has ` +
+                            `${r.cast} cast entries`);
+  }
+  const rows = m.rowIds.length, options = m.options.length;
+  if (canonicalJsonText(doc.aggregates) !== canonicalJsonText(aggregatesToJson(state.aggregates))) {
+    throw new RecordInvalid("tally.json: aggregates are not the sums of the cast ballots");
+  }
+  if (!Array.isArray(doc.shares)) throw new RecordInvalid("tally.json: shares must be a list");
+  const zeros = JSON.stringify(Array.from({ length: rows }, () => Array(options).fill(0)));
+  if (r.cast === 0) {
+    if (doc.shares.length !== 0 || JSON.stringify(doc.counts) !== zeros) {
+      throw new RecordInvalid("tally.json: no ballots were cast, so there are no decryption " +
+                              "shares and every count is 0");
+    }
+    state.counts = r.counts = doc.counts;
+    r.sharesUsed = [];
+    return;
+  }
+  const shares = new Map();
+  for (const value of doc.shares) {
+    const share = at("tally.json", () => decryptionShareFromJson(value, rows, options));
+    if (!state.publicShares.has(share.trustee)) {
+      throw new RecordInvalid(`tally.json: there is no trustee ${share.trustee}`);
+    }
+    if (shares.has(share.trustee)) {
+      throw new RecordInvalid(`tally.json: trustee ${share.trustee} appears twice`);
+    }
+    at("tally.json", () => verifyDecryptionShare(share, state.publicShares.get(share.trustee),
+                                                 state.aggregates, state.context));
+    shares.set(share.trustee, share);
+  }
+  if (shares.size < m.threshold) {
+    throw new RecordInvalid(`tally.json: ${shares.size} decryption shares; the threshold is ` +
+                            `${m.threshold}`);
+  }
+  const { counts } = doc;
+  if (!Array.isArray(counts) || counts.length !== rows ||
+      !counts.every((row) => Array.isArray(row) && row.length === options) ||
+      !counts.every((row) => row.every((c) => isInt(c) && c >= 0 && c <= r.cast))) {
+    throw new RecordInvalid(`tally.json: counts must be ${rows} rows of ${options} integers ` +
+                            `between 0 and ${r.cast}`);
+  }
+  counts.forEach((row, ri) => row.forEach((count, o) => {
+    const M = combine(new Map([...shares].map(([j, s]) => [j, s.cells[ri][o].M])));
+    if (!smallMultiple(count).equals(state.aggregates[ri][o].B.subtract(M))) {
+      throw new RecordInvalid(`tally.json: count for row ${ri + 1} (${m.rowIds[ri]}), option ` +
+                              `'${m.options[o]}' is not what the trustees decrypted`);
+    }
+  }));
+  state.counts = r.counts = counts;
+  r.sharesUsed = [...shares.keys()].sort((a, b) => a - b);
+}
+
+function resultStep(files, state) {
+  const doc = canonicalFile(files, "result.json");
+  if (!isObject(doc) || !isObject(doc.reconciliation)) {
+    throw new RecordInvalid("result.json: needs a reconciliation object");
+  }
+  const { present } = doc.reconciliation;
+  if (!isInt(present)) {
+    throw new RecordInvalid("result.json: reconciliation.present must be an integer");
+  }
+  const r = state.report;
+  const reconciliation = { enrolled: state.manifest.enrolled, present, issued: r.issued,
+                           cast: r.cast };
+  const problems = reconciliationProblems(reconciliation);
+  if (problems.length) {
+    throw new RecordInvalid(`result.json: reconciliation fails: ${problems.join("; ")}`);
+  }
+  const expected = computeResult(state.manifest, state.counts, reconciliation);
+  const keys = [...new Set([...Object.keys(expected), ...Object.keys(doc)])].sort();
+  for (const key of keys) {
+    if (!(key in doc)) throw new RecordInvalid(`result.json: lacks ${key}`);
+    if (!(key in expected)) continue; // more fields are allowed
+    if (canonicalJsonText(doc[key]) !== canonicalJsonText(expected[key])) {
+      throw new RecordInvalid(`result.json: ${key} differs from the one recomputed from the ` +
+                              `counts: expected ${canonicalJsonText(expected[key])}`);
+    }
+  }
+  r.result = expected;
+}
+
+/** A receipt is signed by the round's key and matches cast entry k of the board. */
+export function checkReceiptAgainstBoard(where, receipt, signatureHex, manifest, chain) {
+  const signature = at(where, () => hexBytes(signatureHex, 64, "signature"));
+  at(where, () => verifyReceipt(receipt, signature, manifest.receiptKey));
+  if (receipt.election_id !== manifest.electionId || receipt.round_id !== manifest.roundId) {
+    throw new RecordInvalid(`${where}: the receipt is for another round`);
+  }
+  const entry = chain.get(receipt.index);
+  if (!entry) throw new RecordInvalid(`${where}: the board has no entry ${receipt.index}`);
+  if (entry.kind !== "cast") {
+    throw new RecordInvalid(`${where}: entry ${receipt.index} is not a cast ballot`);
+  }
+  if (receipt.entry_digest !== entry.digest || receipt.board_hash !== entry.head) {
+    throw new RecordInvalid(`${where}: entry ${receipt.index} on the board is not the one ` +
+                            "receipted");
+  }
+}
+
+function receiptsStep(files, state) {
+  lines(files, "receipts.jsonl").forEach((text, i) => {
+    const where = `receipts.jsonl line ${i + 1}`;
+    const line = canonicalLine(text, where);
+    if (!sameKeys(line, ["receipt", "signature"])) {
+      throw new RecordInvalid(`${where}: a line has exactly the fields receipt and signature`);
+    }
+    checkReceiptAgainstBoard(where, line.receipt, line.signature, state.manifest, state.chain);
+    state.report.receipts += 1;
+  });
+}
