@@ -5,7 +5,7 @@
 // `files` maps a record member's name to its bytes; the caller reads the zip
 // (verify-cli.mjs under Node). Every failure is a RecordInvalid whose message
 // starts with the file and the place in it, as Python's does.
-import { canonicalJson, hexBytes, parseCanonical } from "./canonical.js";
+import { canonicalText, hexBytes, parseCanonical } from "./canonical.js";
 import { entryDigest, genesis, nextHash } from "./board.js";
 import { commitmentsHash } from "./ceremony.js";
 import { checkEd25519PublicKey, verifyCast } from "./credentials.js";
@@ -48,33 +48,26 @@ function at(where, check) {
   }
 }
 
-function canonicalFile(files, name) {
-  let text;
+function decodeFile(files, name) {
   try {
-    text = utf8.decode(files[name]);
+    return utf8.decode(files[name]);
   } catch {
     throw new RecordInvalid(`${name}: JSON must be UTF-8`);
   }
-  return canonicalLine(text, name);
 }
 
+/** A value that must stand in canonical JSON, named by ``where`` when it does not. */
 function canonicalLine(text, where) {
-  let value;
   try {
-    value = JSON.parse(text);
+    return parseCanonical(text, where);
   } catch (exc) {
-    throw new RecordInvalid(`${where}: malformed JSON: ${exc.message}`);
+    if (!(exc instanceof ProtocolError)) throw exc;
+    throw new RecordInvalid(exc.message);
   }
-  try {
-    if (canonicalJsonText(value) !== text) throw new Error();
-  } catch {
-    throw new RecordInvalid(`${where}: not in canonical JSON form`);
-  }
-  return value;
 }
 
-function canonicalJsonText(value) {
-  return new TextDecoder().decode(canonicalJson(value));
+function canonicalFile(files, name) {
+  return canonicalLine(decodeFile(files, name), name);
 }
 
 function lines(files, name) {
@@ -82,12 +75,7 @@ function lines(files, name) {
   if (data.length && data[data.length - 1] !== 0x0a) {
     throw new RecordInvalid(`${name}: the last line must end with a newline`);
   }
-  let text;
-  try {
-    text = utf8.decode(data);
-  } catch {
-    throw new RecordInvalid(`${name}: JSON must be UTF-8`);
-  }
+  const text = decodeFile(files, name);
   return text ? text.slice(0, -1).split("\n") : [];
 }
 
@@ -133,13 +121,7 @@ export function newMemo() {
 }
 
 function manifestStep(files, state) {
-  const text = at("manifest.json", () => {
-    try {
-      return utf8.decode(files["manifest.json"]);
-    } catch {
-      throw new RecordInvalid("manifest.json: JSON must be UTF-8");
-    }
-  });
+  const text = decodeFile(files, "manifest.json");
   const value = canonicalLine(text, "manifest.json");
   // Named before election.json is read, as Python's verifier does.
   state.manifest = at("manifest.json", () => parseManifest(value));
@@ -148,7 +130,7 @@ function manifestStep(files, state) {
 
 function electionStep(files, state) {
   const election = canonicalFile(files, "election.json");
-  const seen = `${state.manifestJson}\n${canonicalJsonText(election)}`;
+  const seen = `${state.manifestJson}\n${canonicalText(election)}`;
   if (!state.rounds.has(seen)) {
     // pinRound parses the manifest too; its refusals are named by file as Python's are.
     let pinned;
@@ -289,7 +271,7 @@ function castEntry(state, where, entry) {
 /** Proofs, signature or opening of entry k (Python's BallotChecker.check). */
 function ballotStep(state, where, entry) {
   const m = state.manifest;
-  const seen = `${toHex(state.context)} ${canonicalJsonText(entry)}`;
+  const seen = `${toHex(state.context)} ${canonicalText(entry)}`;
   at(where, () => {
     const parsed = parseBallot(entry.ballot, m);
     if (state.verified.has(seen)) {
@@ -321,7 +303,7 @@ function tallyStep(files, state) {
                             `${r.cast} cast entries`);
   }
   const rows = m.rowIds.length, options = m.options.length;
-  if (canonicalJsonText(doc.aggregates) !== canonicalJsonText(aggregatesToJson(state.aggregates))) {
+  if (canonicalText(doc.aggregates) !== canonicalText(aggregatesToJson(state.aggregates))) {
     throw new RecordInvalid("tally.json: aggregates are not the sums of the cast ballots");
   }
   if (!Array.isArray(doc.shares)) throw new RecordInvalid("tally.json: shares must be a list");
@@ -391,9 +373,9 @@ function resultStep(files, state) {
   for (const key of keys) {
     if (!(key in doc)) throw new RecordInvalid(`result.json: lacks ${key}`);
     if (!(key in expected)) continue; // more fields are allowed
-    if (canonicalJsonText(doc[key]) !== canonicalJsonText(expected[key])) {
+    if (canonicalText(doc[key]) !== canonicalText(expected[key])) {
       throw new RecordInvalid(`result.json: ${key} differs from the one recomputed from the ` +
-                              `counts: expected ${canonicalJsonText(expected[key])}`);
+                              `counts: expected ${canonicalText(expected[key])}`);
     }
   }
   r.result = expected;
