@@ -38,6 +38,7 @@ from crypto.canonical import parse_json
 from crypto.cast import PreparedCast, prepare_cast
 from crypto.keyfile import DEFAULT_SCRYPT_N
 from crypto.manifest import APPROVAL_OPTIONS, SELECTION_OPTIONS, Manifest
+from crypto.pinning import PinnedRound
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
 DEMO_PROJECTS = (
@@ -308,16 +309,21 @@ class Rehearsal:
                         f"issued ({config.voided} lost and replaced), open")
         return manifest
 
+    def _pinned(self, round_id: str) -> PinnedRound:
+        """The open round as the deputies' tablets pin it from its published parameters."""
+        with self.sessions.begin() as s:
+            return public.pinned_round(s, rounds.get_round(s, self.eid, round_id))
+
     def vote(self, manifest: Manifest) -> list[list[int]]:
         """Each voter may challenge one ballot first, then casts; returns the true sums."""
         config = self.config
         plan = _planned_marks(config, manifest, self.chooser)
         challengers = set(self.chooser.sample(range(config.voters),
                                               min(config.spoil, config.voters)))
+        pinned = self._pinned(self.round_id)  # once: the tablets pin the round before voting
         for voter, marks in enumerate(plan):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, self.round_id)
-                pinned = public.pinned_round(s, round_)
                 code = self.slips[voter].code
                 if voter in challengers:
                     doubt = prepare_cast(pinned, code, marks, self.rng).spoiled_entry
@@ -384,12 +390,11 @@ class Rehearsal:
             slips = credentials.make_slips(self.eid, round_id, self.config.present, self.rng)
             credentials.issue(s, round_, [slip.public_key for slip in slips])
             rounds.open_round(s, round_)
+        pinned = self._pinned(round_id)
         for slip, marks in zip(slips, plan, strict=False):
             with self.sessions.begin() as s:
                 round_ = rounds.get_round(s, self.eid, round_id)
-                prepared = prepare_cast(public.pinned_round(s, round_), slip.code, marks,
-                                        self.rng)
-                _cast(s, round_, prepared, self.at_rest)
+                _cast(s, round_, prepare_cast(pinned, slip.code, marks, self.rng), self.at_rest)
         return self.tally(round_id)
 
 

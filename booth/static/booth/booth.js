@@ -214,7 +214,8 @@ function forCount() {
 
 let previous = {};
 function rememberMarks() {
-  previous = Object.fromEntries(rows.map((row, i) => [row.id, chosen()[i]]));
+  const choices = chosen();
+  previous = Object.fromEntries(rows.map((row, i) => [row.id, choices[i]]));
 }
 
 function onMark(event) {

@@ -7,14 +7,13 @@
 // starts with the file and the place in it, as Python's does.
 import { canonicalText, hexBytes, parseCanonical } from "./canonical.js";
 import { entryDigest, genesis, nextHash } from "./board.js";
-import { commitmentsHash } from "./ceremony.js";
 import { checkEd25519PublicKey, verifyCast } from "./credentials.js";
 import {
   ballotDigest, checkOpening, parseBallot, parseOpening, verifyBallot,
 } from "./encrypted_ballot.js";
 import { ProtocolError } from "./errors.js";
 import { smallMultiple, toHex, withTable } from "./group.js";
-import { manifestHash, parseManifest, roundContext } from "./manifest.js";
+import { parseManifest } from "./manifest.js";
 import { pinRound } from "./pinning.js";
 import { verifyReceipt } from "./receipts.js";
 import { computeResult, reconciliationProblems } from "./rules.js";
@@ -143,8 +142,7 @@ function electionStep(files, state) {
     state.rounds.set(seen, {
       manifest: pinned.manifest,
       jointKey: withTable(pinned.jointKey), // every proof multiplies it, twice a branch
-      context: roundContext(manifestHash(pinned.manifest), pinned.jointKey,
-                            commitmentsHash(pinned.commitments)),
+      context: pinned.context,
       publicShares: new Map(pinned.commitments.map((tc) =>
         [tc.index, publicShare(pinned.commitments, tc.index)])),
     });
