@@ -10,7 +10,12 @@ DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk poppler-utils
 # The booth's JavaScript runs on @noble/curves and @noble/hashes at the versions
 # package-lock.json pins, installed by `npm ci`; Node.js itself comes from Debian
 # when the machine has none.
-VENDOR := booth/static/vendor/noble.js
+# The verifier also runs on libsodium's WebAssembly build (libsodium-sumo), bundled
+# beside noble.
+# verify-offline.js is the record verification page in one script, for the page
+# saved to disk; it is built from our own modules, so it depends on them.
+VENDOR := booth/static/vendor/noble.js booth/static/vendor/sodium.js \
+	booth/static/vendor/verify-offline.js
 
 .PHONY: demo test lint debian-packages clean bench translations js-test
 
@@ -27,7 +32,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENDOR): node_modules/.installed booth/static/vendor/entry.js booth/static/vendor/build.mjs
+$(VENDOR) &: node_modules/.installed booth/static/vendor/entry.js \
+		booth/static/vendor/sodium-entry.js booth/static/vendor/build.mjs \
+		$(wildcard booth/static/protocol/*.js booth/static/verify/*.js)
 	npm run --silent vendor
 
 demo: $(BIN)/.installed $(VENDOR)

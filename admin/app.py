@@ -64,9 +64,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from admin.web import bp as admin_bp
     from booth.api import bp as api_bp
     from booth.public import bp as public_bp
+    from booth.record_verifier import bp as record_verifier_bp
     from booth.routes import bp as booth_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(record_verifier_bp)
     app.register_blueprint(booth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)

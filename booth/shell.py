@@ -28,6 +28,15 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 
+WASM_SCRIPTS = "script-src 'self' 'wasm-unsafe-eval'"
+"""The site's ``script-src 'self'`` plus WebAssembly compilation, never JavaScript eval."""
+
+
+def uses_webassembly(path: str, endpoint: str | None) -> bool:
+    """The record verification page and its worker module compile libsodium's
+    WebAssembly (booth/record_verifier.py); no other page may."""
+    return endpoint == "record_verifier.page" or path.startswith("/static/verify/")
+
 
 def select_locale() -> str:
     for chosen in (request.args.get("lang"), request.cookies.get("lang")):
@@ -45,7 +54,10 @@ def db() -> Session:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    policy = CONTENT_SECURITY_POLICY
+    if uses_webassembly(request.path, request.endpoint):
+        policy = policy.replace("script-src 'self'", WASM_SCRIPTS)
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"

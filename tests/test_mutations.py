@@ -134,14 +134,20 @@ def _reorder_board(rng: random.Random, docs: dict[str, Any]) -> tuple[str, str]:
 KINDS = [_flip_hex_digit, _flip_hex_digit, _change_count, _change_status, _reorder_board]
 
 
+def mutate(files: Files, rng: random.Random) -> tuple[str, Files]:
+    """One mutant of the record, of a kind and at a place ``rng`` chooses (possibly
+    equal to the record: callers skip those). tests/test_js_verifier.py draws ``rng``
+    from hypothesis."""
+    docs = _documents(files)
+    name, what = rng.choice(KINDS)(rng, docs)
+    return what, {**files, name: _encode(name, docs[name])}
+
+
 def _mutants(files: Files) -> list[tuple[str, Files]]:
     rng = random.Random(20261122)
     out = []
-    base = _documents(files)
     while len(out) < MUTANTS:
-        docs = copy.deepcopy(base)
-        name, what = rng.choice(KINDS)(rng, docs)
-        mutated = {**files, name: _encode(name, docs[name])}
+        what, mutated = mutate(files, rng)
         if mutated != files:
             out.append((what, mutated))
     return out

@@ -21,7 +21,8 @@ from admin.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "booth" / "static" / "vendor"
-LIBRARIES = ("@noble/curves", "@noble/hashes")
+BUNDLES = {"noble.js": ("@noble/curves", "@noble/hashes"), "sodium.js": ("libsodium-sumo",)}
+LIBRARIES = tuple(name for names in BUNDLES.values() for name in names)
 
 
 def _lock() -> dict[str, dict[str, str]]:
@@ -54,24 +55,28 @@ def test_package_json_pins_exact_versions_that_the_lock_file_holds() -> None:
 def test_the_libraries_are_not_in_the_repository() -> None:
     tracked = subprocess.run(["git", "ls-files", "booth/static", "node_modules"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.split()
-    assert "booth/static/vendor/noble.js" not in tracked
+    for bundle in BUNDLES:
+        assert f"booth/static/vendor/{bundle}" not in tracked
     assert not [path for path in tracked if path.startswith("node_modules/")]
-    assert {"booth/static/vendor/entry.js", "booth/static/vendor/build.mjs"} <= set(tracked)
+    assert {"booth/static/vendor/entry.js", "booth/static/vendor/sodium-entry.js",
+            "booth/static/vendor/build.mjs"} <= set(tracked)
 
 
+@pytest.mark.parametrize("bundle", sorted(BUNDLES))
 def test_the_server_serves_the_bundle_of_the_locked_packages(client: FlaskClient,
-                                                             tmp_path: Path) -> None:
+                                                             tmp_path: Path, bundle: str) -> None:
     node = shutil.which("node")
     assert node, "Node.js is needed (make test installs it)"
-    rebuilt = tmp_path / "noble.js"
-    subprocess.run([node, str(VENDOR / "build.mjs"), str(rebuilt)], cwd=ROOT, check=True)
-    with client.get("/static/vendor/noble.js") as served:
+    rebuilt = tmp_path / bundle
+    subprocess.run([node, str(VENDOR / "build.mjs"), bundle, str(rebuilt)], cwd=ROOT, check=True)
+    with client.get(f"/static/vendor/{bundle}") as served:
         assert served.status_code == 200
         assert served.mimetype in ("text/javascript", "application/javascript")
         body = served.get_data()
     assert body == rebuilt.read_bytes()
-    banner = body.decode("utf-8").split("\n", 3)
+    names = BUNDLES[bundle]
+    banner = body.decode("utf-8").split("\n", len(names) + 1)
     lock = _lock()
-    for name, line in zip(LIBRARIES, banner[1:3], strict=True):
+    for name, line in zip(names, banner[1:len(names) + 1], strict=True):
         locked = lock[f"node_modules/{name}"]
         assert line == f"// {name}@{locked['version']} {locked['integrity']}"

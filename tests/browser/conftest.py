@@ -44,6 +44,8 @@ class Site:
     at_rest: AtRestKey
     keys: Path
     """The rehearsal trustees' key files: the booth round can be tallied with them."""
+    published_round_id: str
+    """The rehearsal's own round, published: its record is on the site."""
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +68,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     thread.start()
     try:
         yield Site(f"http://127.0.0.1:{server.server_port}", CONFIG.election_id,
-                   booth.round_id, booth.codes, url, at_rest, keys)
+                   booth.round_id, booth.codes, url, at_rest, keys, outcome.round_id)
     finally:
         server.shutdown()
         thread.join(timeout=10)

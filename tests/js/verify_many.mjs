@@ -1,17 +1,55 @@
 // For tests/test_js_verifier.py: verify many records in one Node process.
 // stdin: a JSON list of records, each {name: base64 of the member's bytes};
 // stdout: a JSON list of {ok: true, boardHash} or {ok: false, message}.
+//
+//   node verify_many.mjs noble    the group on noble, one pass (the booth's library)
+//   node verify_many.mjs sodium   the group on libsodium's WebAssembly, one pass
+//   node verify_many.mjs sliced   libsodium, and the board's ballots checked first in
+//                                 slices of 1, 2 and 3 lines in turn, as the page's
+//                                 workers do, then the whole pass with their verdicts
 import { readFileSync } from "node:fs";
 
-import { RecordInvalid, newMemo, verifyRecordFiles } from "../../booth/static/protocol/verifier.js";
+import { useSodium } from "../../booth/static/protocol/sodium_group.js";
+import {
+  RecordInvalid, checkBoardSlice, newMemo, verifyRecordFiles,
+} from "../../booth/static/protocol/verifier.js";
+import sodium from "../../booth/static/vendor/sodium.js";
+
+const mode = process.argv[2];
+if (!["noble", "sodium", "sliced"].includes(mode)) {
+  process.stderr.write("usage: node verify_many.mjs noble|sodium|sliced < records.json\n");
+  process.exit(2);
+}
+if (mode !== "noble") await useSodium(sodium);
+
+const utf8 = new TextDecoder();
+
+/** What the page's workers would hand the final pass, or none when the files are missing. */
+function slicesOf(files, size) {
+  if (!["manifest.json", "election.json", "board.jsonl"].every((n) => n in files)) return [];
+  const text = utf8.decode(files["board.jsonl"]);
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : [];
+  const slices = [];
+  for (let first = 1; first <= lines.length; first += size) {
+    try {
+      slices.push(checkBoardSlice(utf8.decode(files["manifest.json"]),
+                                  utf8.decode(files["election.json"]), first,
+                                  lines.slice(first - 1, first - 1 + size)));
+    } catch {
+      // as the page's worker: a slice that cannot pin the round is left to the full pass
+    }
+  }
+  return slices;
+}
 
 const records = JSON.parse(readFileSync(0, "utf8"));
 const memo = newMemo(); // the mutants share most of their content: check each part once
-const verdicts = records.map((record) => {
+const verdicts = records.map((record, i) => {
   const files = Object.fromEntries(Object.entries(record).map(
     ([name, data]) => [name, new Uint8Array(Buffer.from(data, "base64"))]));
   try {
-    const report = verifyRecordFiles(files, { memo });
+    const slices = mode === "sliced" ? slicesOf(files, 1 + (i % 3)) : [];
+    const report = verifyRecordFiles(files, { memo, slices });
     return { ok: true, boardHash: report.boardHash, cast: report.cast };
   } catch (exc) {
     if (!(exc instanceof RecordInvalid)) return { ok: false, message: `CRASH ${exc.stack}` };

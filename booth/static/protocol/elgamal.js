@@ -4,7 +4,10 @@ import { IDENTITY, baseMul, mul, smallMultiple } from "./group.js";
 
 /** @typedef {{A: import("./group.js").Point, B: import("./group.js").Point}} Ciphertext */
 
-export const ZERO_CIPHERTEXT = Object.freeze({ A: IDENTITY, B: IDENTITY });
+/** (O, O), the sum of no ciphertexts: made on each call, as group.js's backend may change. */
+export function zeroCiphertext() {
+  return Object.freeze({ A: IDENTITY, B: IDENTITY });
+}
 
 /** Encrypt a small non-negative m with nonce r (1..L-1). */
 export function encrypt(m, r, jointKey) {
@@ -16,7 +19,7 @@ export function addCiphertexts(x, y) {
 }
 
 export function addAll(ciphertexts) {
-  return ciphertexts.reduce(addCiphertexts, ZERO_CIPHERTEXT);
+  return ciphertexts.reduce(addCiphertexts, zeroCiphertext());
 }
 
 export function sameCiphertext(x, y) {

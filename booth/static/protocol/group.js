@@ -6,12 +6,56 @@
 import { ed25519 } from "../vendor/noble.js";
 import { InvalidPoint, InvalidScalar } from "./errors.js";
 
-export const Point = ed25519.Point;
 /** The order of the subgroup and of G. */
 export const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-export const G = Point.BASE;
-export const IDENTITY = Point.ZERO;
 const IDENTITY_HEX = "01" + "00".repeat(31);
+
+/**
+ * What the rest of this module needs from a curve library. noble is the default
+ * and the only one the booth uses; the verifier swaps in libsodium compiled to
+ * WebAssembly (sodium_group.js), which multiplies by a point it has not seen
+ * before about eight times faster. The two must agree on every point they
+ * accept and every product: tests/js/ runs the shared vectors through both.
+ */
+export const NOBLE = Object.freeze({
+  name: "noble",
+  Point: ed25519.Point,
+  /** A point of the prime-order subgroup other than O, or null (any other bytes). */
+  decodeValid(bytes) {
+    let p;
+    try {
+      p = ed25519.Point.fromBytes(bytes, false);
+    } catch {
+      return null;
+    }
+    if (p.is0() || p.isSmallOrder() || !p.isTorsionFree() || toHex(p.toBytes()) !== toHex(bytes)) {
+      return null;
+    }
+    return p;
+  },
+  withTable(P) {
+    return ed25519.Point.fromBytes(P.toBytes()).precompute(8, false);
+  },
+});
+
+export let backend = NOBLE;
+/** The class of this module's points, for `instanceof` (hashing.js). */
+export let Point = NOBLE.Point;
+export let G = NOBLE.Point.BASE;
+export let IDENTITY = NOBLE.Point.ZERO;
+
+/**
+ * Use another curve library from now on, in this whole realm (a worker, a Node
+ * process). Points made before the switch must not be mixed with points made after.
+ */
+export function useBackend(chosen) {
+  backend = chosen;
+  Point = chosen.Point;
+  G = chosen.Point.BASE;
+  IDENTITY = chosen.Point.ZERO;
+  baseTable = null;
+  smallMultiples.clear();
+}
 
 export function mod(k) {
   const r = k % L;
@@ -54,15 +98,8 @@ export function pointFromBytes(bytes) {
   if (toHex(bytes) === IDENTITY_HEX) {
     throw new InvalidPoint("the identity point is not allowed here", "point-identity");
   }
-  let p;
-  try {
-    p = Point.fromBytes(bytes, false);
-  } catch {
-    throw invalidPoint();
-  }
-  if (p.is0() || p.isSmallOrder() || !p.isTorsionFree() || toHex(p.toBytes()) !== toHex(bytes)) {
-    throw invalidPoint();
-  }
+  const p = backend.decodeValid(bytes);
+  if (p === null) throw invalidPoint();
   return p;
 }
 
@@ -133,7 +170,7 @@ export function pointHex(P) {
  * (the joint key): fixed-base speed instead of double-and-add.
  */
 export function withTable(P) {
-  return Point.fromBytes(P.toBytes()).precompute(8, false);
+  return backend.withTable(P);
 }
 
 export function toHex(bytes) {

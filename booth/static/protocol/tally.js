@@ -2,7 +2,7 @@
 // the twin of crypto/tally.py, crypto/decryption_proof.py and crypto/threshold.py).
 import { pointFromHex } from "./canonical.js";
 import { proofFromJson } from "./ceremony.js";
-import { ZERO_CIPHERTEXT, addCiphertexts } from "./elgamal.js";
+import { addCiphertexts, zeroCiphertext } from "./elgamal.js";
 import { InvalidEncoding, InvalidProof } from "./errors.js";
 import { L, baseMulPublic, mod, mulPublic, pointHex, pointSum } from "./group.js";
 import { HS } from "./hashing.js";
@@ -19,7 +19,7 @@ export function verifyDecryption(X, A, M, [c, s], context) {
 }
 
 export function emptyAggregates(rows, options) {
-  return Array.from({ length: rows }, () => Array(options).fill(ZERO_CIPHERTEXT));
+  return Array.from({ length: rows }, () => Array(options).fill(zeroCiphertext()));
 }
 
 /** Add one parsed ballot's cells into the running aggregates, in place. */

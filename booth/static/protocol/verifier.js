@@ -5,14 +5,16 @@
 // `files` maps a record member's name to its bytes; the caller reads the zip
 // (verify-cli.mjs under Node). Every failure is a RecordInvalid whose message
 // starts with the file and the place in it, as Python's does.
-import { canonicalText, hexBytes, parseCanonical } from "./canonical.js";
+import { canonicalText, hexBytes, parseCanonical, pointFromHex } from "./canonical.js";
 import { entryDigest, genesis, nextHash } from "./board.js";
+import { addCiphertexts } from "./elgamal.js";
+import { fingerprint } from "./hashing.js";
 import { checkEd25519PublicKey, verifyCast } from "./credentials.js";
 import {
   ballotDigest, checkOpening, parseBallot, parseOpening, verifyBallot,
 } from "./encrypted_ballot.js";
 import { ProtocolError } from "./errors.js";
-import { smallMultiple, toHex, withTable } from "./group.js";
+import { IDENTITY, smallMultiple, toHex, withTable } from "./group.js";
 import { parseManifest } from "./manifest.js";
 import { pinRound } from "./pinning.js";
 import { verifyReceipt } from "./receipts.js";
@@ -33,6 +35,7 @@ export class RecordInvalid extends Error {
   }
 }
 
+const IDENTITY_HEX = `01${"00".repeat(31)}`;
 const isInt = (v) => typeof v === "number" && Number.isSafeInteger(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const sameKeys = (v, keys) => isObject(v) && Object.keys(v).sort().join() === [...keys].sort().join();
@@ -80,6 +83,9 @@ function lines(files, name) {
 
 /**
  * Verify a record; returns the report, or throws RecordInvalid naming the first failure.
+ * `slices` are what checkBoardSlice returned for parts of the board, checked
+ * elsewhere (in parallel workers): their entries' ballots are not checked again,
+ * and their sums stand in for those ballots in the aggregates.
  * `onCheck(step, text)` is told each step as it completes; `progress(done, total)` the
  * board's entries. `memo`, made by newMemo() and kept by the caller, remembers the
  * ceremonies pinned and the entries whose proofs and signature checked, each under its
@@ -87,18 +93,20 @@ function lines(files, name) {
  * tests' mutants) does not redo that work.
  */
 export function verifyRecordFiles(files, { onCheck = () => {}, progress = () => {},
-                                           memo = newMemo() } = {}) {
+                                           memo = newMemo(), slices = [] } = {}) {
   const missing = REQUIRED_FILES.filter((n) => !(n in files));
   if (missing.length) throw new RecordInvalid(`the record lacks ${missing.join(", ")}`);
-  const state = { report: { cast: 0, spoiled: 0, voided: 0, issued: 0, receipts: 0 },
-                  verified: memo.entries, rounds: memo.rounds };
+  const state = { report: { cast: 0, spoiled: 0, voided: 0, issued: 0, receipts: 0,
+                            challenged: [] },
+                  verified: memo.entries, rounds: memo.rounds,
+                  verdicts: new Map(slices.flatMap((slice) => slice.verdicts)) };
   manifestStep(files, state);
   onCheck("manifest", `manifest.json: a valid ${state.manifest.kind} ballot, round ` +
                       `${state.manifest.roundId} of ${state.manifest.electionId}`);
   electionStep(files, state);
   onCheck("election", `election.json: ${state.manifest.trustees} trustees' commitments and ` +
                       "proofs verify; joint key and context Q recomputed");
-  boardStep(files, state, progress);
+  boardStep(files, state, progress, slices);
   const r = state.report;
   onCheck("board", `board.jsonl: ${r.boardEntries} entries chain from genesis; every proof, ` +
                    `signature and credential checks (${r.cast} cast, ${r.spoiled} challenged, ` +
@@ -119,6 +127,56 @@ export function newMemo() {
   return { entries: new Set(), rounds: new Map() };
 }
 
+/**
+ * The costly part of the board step for board lines first, first + 1, …, which
+ * may run apart from the rest and in parallel (one slice per Web Worker): each
+ * cast or spoiled entry's proofs, signature or opening. Returns {verdicts, aggregates}
+ * for verifyRecordFiles's `slices`: each such entry's verdict (null when it checks, else
+ * the message the full verifier would give there) and the sums of the cast ballots that
+ * check. Lines a slice cannot judge alone (unreadable ones, entries of the wrong shape)
+ * get no verdict: the full verifier checks them itself, in order, so the first failure
+ * it reports is the same however the board was sliced.
+ */
+export function checkBoardSlice(manifestJson, electionJson, first, texts, memo = newMemo()) {
+  const state = { verified: memo.entries, rounds: memo.rounds, verdicts: new Map(),
+                  report: {}, manifestJson };
+  state.manifest = at("manifest.json", () => parseManifest(
+    canonicalLine(manifestJson, "manifest.json")));
+  pinnedRoundStep(state, canonicalLine(electionJson, "election.json"));
+  const m = state.manifest;
+  state.aggregates = emptyAggregates(m.rowIds.length, m.options.length);
+  const verdicts = [];
+  texts.forEach((text, i) => {
+    const k = first + i;
+    let entry;
+    try {
+      entry = canonicalLine(text, `board.jsonl line ${k}`).entry;
+    } catch {
+      return;
+    }
+    const fields = { cast: ["type", "ballot", "credential", "signature"],
+                     spoiled: ["type", "ballot", "plaintext", "nonces"] }[entry?.type];
+    if (!fields || !sameKeys(entry, fields)) return;
+    try {
+      ballotStep(state, `board.jsonl entry ${k}`, entry, k);
+      verdicts.push([k, null]);
+    } catch (exc) {
+      if (exc instanceof RecordInvalid) verdicts.push([k, exc.message]);
+    }
+  });
+  return { verdicts, aggregates: aggregatesToJson(state.aggregates) };
+}
+
+function addSliceSums(state, aggregates) {
+  // A sum is O only for a slice with no cast ballot (A) or, rarely, by chance; O is
+  // no valid point to read, and adds nothing.
+  const read = (hex) => (hex === IDENTITY_HEX ? IDENTITY : pointFromHex(hex, "sum"));
+  aggregates.forEach((row, r) => row.forEach((cell, o) => {
+    state.aggregates[r][o] = addCiphertexts(state.aggregates[r][o],
+                                            { A: read(cell.A), B: read(cell.B) });
+  }));
+}
+
 function manifestStep(files, state) {
   const text = decodeFile(files, "manifest.json");
   const value = canonicalLine(text, "manifest.json");
@@ -128,7 +186,10 @@ function manifestStep(files, state) {
 }
 
 function electionStep(files, state) {
-  const election = canonicalFile(files, "election.json");
+  pinnedRoundStep(state, canonicalFile(files, "election.json"));
+}
+
+function pinnedRoundStep(state, election) {
   const seen = `${state.manifestJson}\n${canonicalText(election)}`;
   if (!state.rounds.has(seen)) {
     // pinRound parses the manifest too; its refusals are named by file as Python's are.
@@ -153,7 +214,7 @@ function electionStep(files, state) {
                                 trustees: m.trustees, threshold: m.threshold });
 }
 
-function boardStep(files, state, progress) {
+function boardStep(files, state, progress, slices) {
   const all = lines(files, "board.jsonl");
   const m = state.manifest;
   state.issued = new Set();
@@ -169,9 +230,12 @@ function boardStep(files, state, progress) {
     head = entryStep(state, k, where, line, head);
     progress(k, all.length);
   });
+  // Every entry a slice vouched for has now been reached in order: its sums count.
+  for (const slice of slices) addSliceSums(state, slice.aggregates);
   const r = state.report;
   r.boardEntries = all.length;
   r.boardHash = toHex(head);
+  r.chain = state.chain; // entry k: {digest, head, kind}, what a receipt is checked against
   r.issued = state.issued.size - state.voided.size;
   r.voided = state.voided.size;
   r.cast = state.used.size;
@@ -212,14 +276,17 @@ function entryStep(state, k, where, line, previous) {
     state.voided.add(key);
   } else if (kind === "cast") {
     castEntry(state, where, entry);
-    ballotStep(state, where, entry);
+    ballotStep(state, where, entry, k);
   } else if (kind === "spoiled") {
     if (!sameKeys(entry, ["type", "ballot", "plaintext", "nonces"])) {
       throw new RecordInvalid(`${where}: a spoiled entry has exactly the fields type, ballot, ` +
                               "plaintext and nonces");
     }
     state.report.spoiled += 1;
-    ballotStep(state, where, entry);
+    ballotStep(state, where, entry, k);
+    state.report.challenged.push({ index: k, plaintext: entry.plaintext,
+                                   fingerprint: fingerprint(ballotDigest(state.context,
+                                                                         entry.ballot)) });
   } else {
     throw new RecordInvalid(`${where}: unknown entry type ${JSON.stringify(kind)}`);
   }
@@ -267,7 +334,10 @@ function castEntry(state, where, entry) {
 }
 
 /** Proofs, signature or opening of entry k (Python's BallotChecker.check). */
-function ballotStep(state, where, entry) {
+function ballotStep(state, where, entry, k) {
+  const verdict = state.verdicts.get(k);
+  if (verdict === null) return; // checked, and summed, by a slice
+  if (verdict !== undefined) throw new RecordInvalid(verdict);
   const m = state.manifest;
   const seen = `${toHex(state.context)} ${canonicalText(entry)}`;
   at(where, () => {
