@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import flash, redirect, render_template, request, send_file, session, url_for
@@ -13,6 +12,7 @@ from admin.web import bp, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.models import ProposalState
 from ballot.services import elections, proposals
+from ballot.spreadsheet import XLSX_MIME, csv_bytes, xlsx_bytes
 from booth.shell import db
 
 
@@ -145,23 +145,9 @@ def proposals_export(election_id: str, kind: str) -> Response:
              " | ".join(f"{e.at:%Y-%m-%d} {e.actor}: {e.action} {e.to_state or ''} {e.note}"
                         for e in p.events)] for p in proposals.listing(db(), election)]
     if kind == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        data, mime = buffer.getvalue().encode("utf-8-sig"), "text/csv"
+        data, mime = csv_bytes(header, rows), "text/csv"
     elif kind == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        data = out.getvalue()
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        data, mime = xlsx_bytes([("proposals", header, rows)]), XLSX_MIME
     else:
         raise InvalidInput(gettext("Unknown export."))
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,

@@ -29,6 +29,7 @@ from ballot.services import (
 from ballot.services import tally as tallying
 from ballot.services.export import record_files_for
 from ballot.services.public import turnout
+from ballot.spreadsheet import XLSX_MIME
 from booth.shell import db
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
@@ -330,7 +331,7 @@ def export(election_id: str, round_id: str, kind: str) -> Response:
         data, mime = results_export.results_csv(round_), "text/csv"
     elif kind == "results.xlsx":
         data = results_export.results_xlsx(round_)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        mime = XLSX_MIME
     elif kind == "results.pb":
         data, mime = results_export.pabulib(round_).encode("utf-8"), "text/plain"
     elif kind == "report.pdf":

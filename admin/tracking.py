@@ -23,6 +23,7 @@ from ballot.models import StaffUser, TrackedProject
 from ballot.services import elections, rectification, roster, rounds, staff, tracking
 from ballot.services.attachments import MAX_ATTACHMENT, Attachment
 from ballot.services.year_report import year_report, year_report_xlsx
+from ballot.spreadsheet import XLSX_MIME
 from booth.shell import db
 
 PRESIDIUM_ACTIONS = ("plan", "milestone", "supervisors", "check", "publish_question",
@@ -184,8 +185,7 @@ def year_report_download(election_id: str, fmt: str) -> Response:
     election = elections.get_election(db(), election_id)
     report = year_report(db(), election)
     if fmt == "xlsx":
-        data, mimetype = year_report_xlsx(report), ("application/vnd.openxmlformats-"
-                                                    "officedocument.spreadsheetml.sheet")
+        data, mimetype = year_report_xlsx(report), XLSX_MIME
     else:
         def record_url(round_id: str) -> str:
             return url_for("public.results", election_id=election.id, round_id=round_id,

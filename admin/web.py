@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -89,8 +90,17 @@ def login() -> Response | str | tuple[str, int]:
             "The username or password is wrong.")), 400
     session.clear()
     session["staff_id"], session["staff_name"] = user.id, user.display_name
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/admin") else url_for("admin.dashboard"))
+    return redirect(safe_next(request.args.get("next", "")) or url_for("admin.dashboard"))
+
+
+def safe_next(target: str) -> str | None:
+    """A page of this site's staff area to go on to after login, or None: never another
+    site (``//evil``, ``https://…``), never a header split by CR or LF, nothing odd."""
+    parts = urlsplit(target)
+    if (not target.startswith("/admin") or parts.scheme or parts.netloc or len(target) > 500
+            or any(not ch.isprintable() or ch in "\\" for ch in target)):
+        return None
+    return target
 
 
 @bp.post("/logout")

@@ -9,8 +9,6 @@ the way the booth does it.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from ballot.services import (
     rounds,
 )
 from ballot.services import tally as tallying
+from ballot.spreadsheet import csv_bytes
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
 from crypto.cast import PreparedCast, prepare_cast
@@ -178,24 +177,20 @@ def _planned_marks(config: RehearsalConfig, manifest: Manifest, chooser: random.
 
 
 def _deputies_csv(config: RehearsalConfig, chooser: random.Random) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["座位号", "姓名", "代表团"])
+    rows = []
     for i in range(config.deputies):
         name = chooser.choice(SURNAMES) + "".join(chooser.sample(GIVEN, 2))
-        writer.writerow([f"{i + 1:03d}", name, f"第{i % 6 + 1}代表团"])
-    return out.getvalue().encode("utf-8")
+        rows.append([f"{i + 1:03d}", name, f"第{i % 6 + 1}代表团"])
+    return csv_bytes(["座位号", "姓名", "代表团"], rows)
 
 
 def _projects_csv(config: RehearsalConfig) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["编号", "项目名称", "类别", "地点", "实施单位", "估算金额"])
+    rows = []
     for i in range(config.rows):
         title, category, place, department, cost = DEMO_PROJECTS[i % len(DEMO_PROJECTS)]
         suffix = "" if i < len(DEMO_PROJECTS) else f"（{i // len(DEMO_PROJECTS) + 1}期）"
-        writer.writerow([f"P{i + 1:02d}", title + suffix, category, place, department, cost])
-    return out.getvalue().encode("utf-8")
+        rows.append([f"P{i + 1:02d}", title + suffix, category, place, department, cost])
+    return csv_bytes(["编号", "项目名称", "类别", "地点", "实施单位", "估算金额"], rows)
 
 
 class _Trustees:

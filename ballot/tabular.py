@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 import zlib
@@ -19,6 +20,15 @@ from ballot.errors import InvalidInput
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
+MAX_SCANNED_ROWS = 2 * MAX_ROWS
+"""Rows looked at, empty ones included: a file cannot make the reader walk a
+million blank rows before the row limit counts."""
+MAX_COLUMNS = 64
+MAX_XLSX_UNPACKED_BYTES = 32 * 1024 * 1024
+MAX_XLSX_CELLS = 400_000
+"""Cells a workbook's sheets may hold, counted in their XML before openpyxl parses
+any: what a workbook *claims* (its dimension tag, say ``A1:XFD4000``) is never
+believed, so its work is bounded by what it contains, and that is bounded here."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +48,15 @@ class Row:
 def _rows(header: list[str], body: Iterator[list[str]], aliases: dict[str, str]) -> list[Row]:
     columns = [aliases.get(h.strip().lower(), aliases.get(h.strip(), h.strip().lower()))
                for h in header]
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput(f"the file has more than {MAX_COLUMNS} columns")
     rows = []
     for number, values in enumerate(body, 2):
+        if number > MAX_SCANNED_ROWS + 1:
+            raise InvalidInput(f"the file has more than {MAX_SCANNED_ROWS} rows, "
+                               "counting empty ones")
+        if len(values) > MAX_COLUMNS and any(str(v).strip() for v in values[MAX_COLUMNS:]):
+            raise InvalidInput(f"row {number}: the file has more than {MAX_COLUMNS} columns")
         if not any(str(v).strip() for v in values):
             continue
         if len(rows) >= MAX_ROWS:
@@ -111,9 +128,50 @@ def _read_xlsx(data: bytes, aliases: dict[str, str]) -> tuple[list[str], list[Ro
         return _read_xlsx_quietly(data, aliases)
 
 
+def _check_xlsx_size(data: bytes) -> None:
+    """Refuse a workbook that unpacks too large or holds too many cells, before parsing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > MAX_XLSX_UNPACKED_BYTES:
+                raise InvalidInput("the workbook unpacks to more than "
+                                   f"{MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB")
+            cells = widest = 0
+            for member in members:
+                if member.filename.startswith("xl/worksheets/"):
+                    xml = archive.read(member)
+                    cells += xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b":c ")
+                    widest = max([widest, *map(_column_number, WIDE_CELL.findall(xml))])
+            if cells > MAX_XLSX_CELLS:
+                raise InvalidInput(f"the workbook has more than {MAX_XLSX_CELLS} cells")
+            if widest > MAX_COLUMNS:
+                raise InvalidInput(f"the file has more than {MAX_COLUMNS} columns")
+    except XLSX_ERRORS as exc:
+        raise InvalidInput(f"not a readable XLSX workbook: {exc}") from None
+
+
+WIDE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{2,3})[0-9]')
+"""A cell's reference in columns AA and beyond (the rest are within the limit)."""
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _trimmed(values: tuple[object, ...]) -> list[str]:
+    cells = ["" if v is None else _cell_text(v) for v in values]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
 def _read_xlsx_quietly(data: bytes, aliases: dict[str, str]) -> tuple[list[str], list[Row]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
@@ -122,8 +180,11 @@ def _read_xlsx_quietly(data: bytes, aliases: dict[str, str]) -> tuple[list[str],
         if not book.worksheets:
             raise InvalidInput("the workbook has no sheet")
         sheet = book.worksheets[0]
-        cells = ([("" if v is None else _cell_text(v)) for v in row]
-                 for row in sheet.iter_rows(values_only=True))
+        # The dimension the file states is not believed (openpyxl would pad every row
+        # to it); rows are read only as wide as one column past the limit.
+        sheet.reset_dimensions()
+        cells = (_trimmed(row)
+                 for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
         header = next(cells, None)
         if not header:
             raise InvalidInput("the workbook's first sheet is empty: a header row is expected")

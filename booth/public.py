@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from ballot.errors import InvalidInput
+from ballot.models import Round
 from ballot.record import record_zip_bytes
 from ballot.services import public, ratelimit, rounds
 from ballot.services.export import record_files_for
@@ -74,7 +75,8 @@ def verify() -> tuple[str, int] | str:
             ratelimit.record(db(), "verify", key)  # reading an image is the costly part
             counted = True
             text = receipts.read_qr_image(upload.read(5 * 1024 * 1024 + 1))
-        check = public.check_receipt(db(), receipts.decode(text))
+        doc = receipts.decode(text)
+        check = public.check_receipt(db(), doc)
     except (InvalidInput, CryptoError) as exc:
         db().rollback()
         ratelimit.record(db(), "verify", key)
@@ -82,13 +84,24 @@ def verify() -> tuple[str, int] | str:
         return render_template("public/verify.html", text=text, failure=str(exc)), 400
     if counted:
         db().commit()
-    return render_template("public/verify.html", text=text, check=check)
+    return render_template("public/verify.html", text=text, check=check,
+                           in_browser=_in_browser(check.round, receipts.encode(doc)))
+
+
+def _in_browser(round_: Round, receipt: str | None = None) -> str | None:
+    """The record verification page for this round's published record, with the
+    receipt in the fragment (which the browser never sends to a server)."""
+    if not public.is_published(round_):
+        return None
+    return url_for("record_verifier.page", election=round_.election_id, round=round_.round_id,
+                   _anchor=f"receipt={receipt}" if receipt else None)
 
 
 @bp.get("/spoiled/<election_id>/<round_id>/<int(max=2147483647):index>")
 def spoiled(election_id: str, round_id: str, index: int) -> str:
-    opened = public.opened_ballot(db(), _round(election_id, round_id), index)
-    return render_template("public/spoiled.html", opened=opened,
+    round_ = _round(election_id, round_id)
+    opened = public.opened_ballot(db(), round_, index)
+    return render_template("public/spoiled.html", opened=opened, in_browser=_in_browser(round_),
                            link=url_for("public.spoiled", election_id=election_id,
                                         round_id=round_id, index=index, _external=True))
 

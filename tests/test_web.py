@@ -8,6 +8,9 @@ pasted text and QR image, the public pages, and the translations.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import io
 import json
 import re
@@ -471,7 +474,24 @@ def test_an_uploaded_qr_of_an_altered_receipt_fails(client: FlaskClient,
 def test_an_upload_that_is_not_an_image_is_refused(client: FlaskClient) -> None:
     response = _upload(client, b"%PDF-1.4 this is not an image at all", "receipt.png")
     assert response.status_code == 400
-    assert "not a readable image" in verify_failure(response)
+    assert "not a PNG or JPEG image" in verify_failure(response)
+
+
+@pytest.mark.parametrize("kind", ["TIFF", "BMP", "GIF", "WEBP", "EPS"])
+def test_qr_upload_formats_other_than_png_and_jpeg_are_refused_by_content(
+        client: FlaskClient, receipt: dict[str, Any], kind: str) -> None:
+    """Pillow opened any format it knows (and would hand EPS to Ghostscript)."""
+    code = qrcode.make(f"http://localhost/verify?receipt={receipt['text']}",
+                       box_size=3).get_image()  # small: a large upload spools to a file
+    if kind == "EPS":
+        data = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    else:
+        buffer = io.BytesIO()
+        code.convert("RGB").save(buffer, format=kind)
+        data = buffer.getvalue()
+    response = _upload(client, data, "qr.png")  # whatever the name says
+    assert response.status_code == 400
+    assert "not a PNG or JPEG image" in verify_failure(response)
 
 
 def test_an_image_without_a_qr_code_is_refused(client: FlaskClient) -> None:
@@ -688,3 +708,44 @@ def test_every_message_in_the_code_is_in_the_catalog() -> None:
             if msgid not in known:
                 missing.add(msgid)
     assert sorted(missing) == []
+
+
+# ---- the record verifier page ------------------------------------------------------------
+
+
+def test_the_record_verifier_page_names_its_worker_and_allows_webassembly_only(
+        client: FlaskClient, site: Site) -> None:
+    response = client.get("/verify/record")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<script type="module" src="/static/verify/record.js">' in page
+    assert 'data-worker="/static/verify/worker.js"' in page
+    assert "data-record" not in page  # no round named: the reader opens a file
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval';" in csp
+    assert "unsafe-eval'" not in csp.replace("'wasm-unsafe-eval'", "")
+    assert client.get("/verify/record?election=nope&round=nope").status_code == 404
+    opened = client.get(f"/verify/record?election={site.election_id}&round={site.round_id}")
+    assert "data-record" not in opened.get_data(as_text=True)  # open: no record yet
+
+
+def test_the_offline_verifier_is_one_file_that_can_reach_nothing(client: FlaskClient) -> None:
+    response = client.get("/verify/record/offline.html")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    page = response.get_data(as_text=True)
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert policy
+    text = html.unescape(policy.group(1))  # the attribute's quotes are escaped
+    directives = dict(d.strip().split(" ", 1) for d in text.split(";"))
+    assert directives["connect-src"] == "'none'"
+    assert directives["default-src"] == "'none'"
+    assert directives["worker-src"] == "blob:"
+    script = re.search(r"<script>(.*)</script>", page, re.S)
+    assert script
+    assert "import " not in script.group(1)[:200]
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    assert directives["script-src"] == f"'sha256-{digest}' 'wasm-unsafe-eval'"
+    assert 'src="' not in page  # nothing loaded from anywhere
+    assert 'href="' not in page
+    assert "在浏览器中验证选举记录" in page

@@ -571,7 +571,10 @@ def test_a_right_login_before_the_limit_works(client: FlaskClient, site: Site) -
 
 
 @pytest.mark.parametrize("target", ["//evil.example/admin", "https://evil.example/admin",
-                                    "/verify", "javascript:alert(1)"])
+                                    "/verify", "javascript:alert(1)",
+                                    # a CRLF gave a 500 after the login itself succeeded
+                                    "/admin%0d%0aSet-Cookie:%20x=1", "/admin/%0a",
+                                    "/admin\\evil.example", "/admin/%00"])
 def test_login_never_redirects_off_the_staff_pages(client: FlaskClient, site: Site,
                                                    target: str) -> None:
     username = "redirect-" + hashlib.sha256(target.encode()).hexdigest()[:12]

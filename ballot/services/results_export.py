@@ -9,12 +9,11 @@ column, as pabulib files of aggregated results do.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from ballot.errors import Conflict
 from ballot.models import Round, RoundKind
+from ballot.spreadsheet import csv_bytes, xlsx_bytes
 
 SELECTION_COLUMNS = ("id", "title", "for", "against", "abstain", "status")
 RATING_COLUMNS = ("id", "title", "satisfied", "basically_satisfied", "dissatisfied", "marks",
@@ -42,30 +41,16 @@ def _rows(round_: Round) -> tuple[tuple[str, ...], list[list[Any]]]:
 
 def results_csv(round_: Round) -> bytes:
     columns, rows = _rows(round_)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    return csv_bytes(columns, rows)
 
 
 def results_xlsx(round_: Round) -> bytes:
-    from openpyxl import Workbook
-
     columns, rows = _rows(round_)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "results"
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append(row)
     recon = round_.result["reconciliation"] if round_.result else {}
-    info = book.create_sheet("reconciliation")
-    for key in ("enrolled", "present", "issued", "cast"):
-        info.append([key, recon.get(key)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes([("results", columns, rows),
+                       ("reconciliation", [],
+                        [[key, recon.get(key)] for key in ("enrolled", "present", "issued",
+                                                           "cast")])])
 
 
 def pabulib(round_: Round) -> str:

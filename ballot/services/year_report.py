@@ -3,7 +3,6 @@ rectifications. One data object feeds both the XLSX here and the PDF in admin/."
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from ballot.models import (
     TrackedProject,
 )
 from ballot.services import tracking
+from ballot.spreadsheet import xlsx_bytes
 
 ANSWERED = (ProposalState.accepted, ProposalState.merged, ProposalState.rejected)
 
@@ -106,20 +106,11 @@ def _rate(rating: tracking.Rating) -> str:
 
 def year_report_xlsx(report: YearReport) -> bytes:
     """One sheet per list: 选单, 定单 (every published round), 晒单, 评单, 整改."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "选单 proposals"
-    sheet.append(["类别 category", "收到 received", "已答复 answered", "采纳 accepted"])
-    for c in report.categories:
-        sheet.append([c.category, c.received, c.answered, c.accepted])
-    sheet.append(["合计 total", report.proposals_received, report.proposals_answered,
-                  sum(c.accepted for c in report.categories)])
-
-    sheet = book.create_sheet("定单 rounds")
-    sheet.append(["轮次 round", "名称 title", "类型 kind", "项目 project", "赞成/满意",
-                  "反对/基本满意", "弃权/不满意", "结果 result", "公告板哈希 board hash"])
+    proposals: list[list[Any]] = [[c.category, c.received, c.answered, c.accepted]
+                                  for c in report.categories]
+    proposals.append(["合计 total", report.proposals_received, report.proposals_answered,
+                      sum(c.accepted for c in report.categories)])
+    rounds: list[list[Any]] = []
     for line in report.rounds:
         round_, result = line.round, line.round.result or {}
         for row in result.get("rows", []):
@@ -129,39 +120,34 @@ def year_report_xlsx(report: YearReport) -> bytes:
             else:
                 cells = [row["satisfied"], row["basically_satisfied"], row["dissatisfied"],
                          CLASS_ZH[row["class"]] + ("，需整改" if row["flagged"] else "")]
-            sheet.append([round_.round_id, round_.title, round_.kind.value, row["id"], *cells,
-                          line.board_hash])
-
-    sheet = book.create_sheet("晒单 progress")
-    sheet.append(["编号 code", "项目 project", "承办部门 department", "预算(万元) budget",
-                  "计划开始 start", "计划完成 end", "状态 state", "进度% progress",
-                  "进度报告 updates", "季度督查 checks", "监督小组 supervisors"])
-    for p in report.projects:
-        t = p.tracked
-        sheet.append([t.project.code, t.project.title, t.department,
-                      float(t.budget_wan) if t.budget_wan is not None else None,
-                      t.planned_start, t.planned_end, STATE_ZH[t.state.value], t.percent,
-                      len(t.updates), len(t.checks),
-                      "、".join(d.name for d in t.supervisors)])
-
-    sheet = book.create_sheet("评单 ratings")
-    sheet.append(["编号 code", "轮次 round", "满意", "基本满意", "不满意", "满意率 rate",
-                  "等次 class", "需整改 flagged"])
-    for p in report.projects:
-        for rating in p.ratings:
-            row = rating.row
-            sheet.append([p.tracked.project.code, rating.round.round_id, row["satisfied"],
-                          row["basically_satisfied"], row["dissatisfied"], _rate(rating),
-                          CLASS_ZH[row["class"]], "是" if row["flagged"] else "否"])
-
-    sheet = book.create_sheet("整改 rectification")
-    sheet.append(["编号 code", "因 round", "要求 instructions", "期限 due", "状态 state",
-                  "整改报告 report", "再评 re-rating"])
-    for p in report.projects:
-        for r in p.rectifications:
-            sheet.append([p.tracked.project.code, r.rating_round.round_id, r.instructions,
-                          r.due, RECT_ZH[r.state.value], r.report,
-                          r.rerating_round.round_id if r.rerating_round else ""])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+            rounds.append([round_.round_id, round_.title, round_.kind.value, row["id"], *cells,
+                           line.board_hash])
+    progress = [[t.project.code, t.project.title, t.department,
+                 float(t.budget_wan) if t.budget_wan is not None else None,
+                 t.planned_start, t.planned_end, STATE_ZH[t.state.value], t.percent,
+                 len(t.updates), len(t.checks), "、".join(d.name for d in t.supervisors)]
+                for t in (p.tracked for p in report.projects)]
+    ratings = [[p.tracked.project.code, rating.round.round_id, rating.row["satisfied"],
+                rating.row["basically_satisfied"], rating.row["dissatisfied"], _rate(rating),
+                CLASS_ZH[rating.row["class"]], "是" if rating.row["flagged"] else "否"]
+               for p in report.projects for rating in p.ratings]
+    rectifications = [[p.tracked.project.code, r.rating_round.round_id, r.instructions, r.due,
+                       RECT_ZH[r.state.value], r.report,
+                       r.rerating_round.round_id if r.rerating_round else ""]
+                      for p in report.projects for r in p.rectifications]
+    return xlsx_bytes([
+        ("选单 proposals", ["类别 category", "收到 received", "已答复 answered", "采纳 accepted"],
+         proposals),
+        ("定单 rounds", ["轮次 round", "名称 title", "类型 kind", "项目 project", "赞成/满意",
+                       "反对/基本满意", "弃权/不满意", "结果 result", "公告板哈希 board hash"],
+         rounds),
+        ("晒单 progress", ["编号 code", "项目 project", "承办部门 department",
+                         "预算(万元) budget", "计划开始 start", "计划完成 end", "状态 state",
+                         "进度% progress", "进度报告 updates", "季度督查 checks",
+                         "监督小组 supervisors"], progress),
+        ("评单 ratings", ["编号 code", "轮次 round", "满意", "基本满意", "不满意", "满意率 rate",
+                        "等次 class", "需整改 flagged"], ratings),
+        ("整改 rectification", ["编号 code", "因 round", "要求 instructions", "期限 due",
+                              "状态 state", "整改报告 report", "再评 re-rating"],
+         rectifications),
+    ])

@@ -90,6 +90,22 @@ def test_the_published_record_verifies_on_the_site_and_its_receipt_checks(
     expect(tablet.locator("#receipt-result")).to_have_attribute("data-verdict", "fails")
 
 
+def test_a_receipt_checked_by_the_site_is_checked_again_in_the_browser(
+        tablet: Page, site: Site) -> None:
+    record = _download(f"{site.url}/record/{site.election_id}/{site.published_round_id}.zip")
+    doc = json.loads(_files(record)["receipts.jsonl"].decode().splitlines()[2])
+    tablet.goto(f"{site.url}/verify")
+    tablet.locator("#receipt").fill(json.dumps(doc))
+    tablet.locator("form button[type=submit]").click()
+    expect(tablet.locator("#verify-result")).to_contain_text("未被改动")
+    tablet.get_by_role("link", name="在您自己的浏览器中").click()
+    assert "receipt=" in tablet.url.split("#", 1)[1]
+    expect(tablet.locator("#result")).to_have_attribute("data-verdict", "verifies",
+                                                        timeout=VERIFY_TIMEOUT)
+    expect(tablet.locator("#receipt-result")).to_have_attribute("data-verdict", "verifies")
+    expect(tablet.locator("#receipt-result")).to_contain_text(f"第 {doc['receipt']['index']} 条")
+
+
 def test_the_offline_file_verifies_a_record_with_a_challenge_and_refuses_a_tampered_one(
         offline_page: Page, tmp_path: Path) -> None:
     files = {path.name: path.read_bytes() for path in VECTORS.iterdir()}

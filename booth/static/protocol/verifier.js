@@ -5,16 +5,16 @@
 // `files` maps a record member's name to its bytes; the caller reads the zip
 // (verify-cli.mjs under Node). Every failure is a RecordInvalid whose message
 // starts with the file and the place in it, as Python's does.
-import { canonicalText, hexBytes, parseCanonical, pointFromHex } from "./canonical.js";
 import { entryDigest, genesis, nextHash } from "./board.js";
-import { addCiphertexts } from "./elgamal.js";
-import { fingerprint } from "./hashing.js";
+import { canonicalText, hexBytes, parseCanonical, pointFromHex } from "./canonical.js";
 import { checkEd25519PublicKey, verifyCast } from "./credentials.js";
+import { addCiphertexts } from "./elgamal.js";
 import {
   ballotDigest, checkOpening, parseBallot, parseOpening, verifyBallot,
 } from "./encrypted_ballot.js";
 import { ProtocolError } from "./errors.js";
 import { IDENTITY, smallMultiple, toHex, withTable } from "./group.js";
+import { fingerprint } from "./hashing.js";
 import { parseManifest } from "./manifest.js";
 import { pinRound } from "./pinning.js";
 import { verifyReceipt } from "./receipts.js";

@@ -262,3 +262,8 @@ document.querySelector('[data-action="check-receipt"]').addEventListener("click"
 const fetchButton = document.querySelector('[data-action="fetch-record"]');
 if (fetchButton) fetchButton.addEventListener("click", fromServer);
 page.dataset.ready = "1";
+// Arriving from a receipt's check on the site (/verify): verify the round's record
+// and then that receipt against it, without another click.
+if (page.dataset.record && new URLSearchParams(location.hash.slice(1)).has("receipt")) {
+  fromServer();
+}
