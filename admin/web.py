@@ -26,8 +26,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ballot.errors import DomainError
-from ballot.models import StaffUser
-from ballot.services import elections, public, ratelimit, staff
+from ballot.services import elections, public, ratelimit, staff, staff_sessions
 from booth.shell import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -49,10 +48,13 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user_id = session.get("staff_id")
-            user = db().get(StaffUser, user_id) if user_id else None
-            if user is None or not user.active:
+            user = staff_sessions.current_user(db(), session.get("staff_session"))
+            if user is None or user.id != session.get("staff_id"):
+                db().commit()  # an idle session's row is gone for good
+                session.pop("staff_id", None)  # the CSRF token stays: a login may follow
+                session.pop("staff_session", None)
                 return redirect(url_for("admin.login", next=request.path))
+            db().commit()  # last_seen, when it moved
             if not staff.roles_of(user) & set(roles):
                 return render_template("error.html", status=403, message=gettext(
                     "Your account does not have the role this page needs.")), 403
@@ -90,6 +92,8 @@ def login() -> Response | str | tuple[str, int]:
             "The username or password is wrong.")), 400
     session.clear()
     session["staff_id"], session["staff_name"] = user.id, user.display_name
+    session["staff_session"] = staff_sessions.start(db(), user)
+    db().commit()
     return redirect(safe_next(request.args.get("next", "")) or url_for("admin.dashboard"))
 
 
@@ -106,6 +110,8 @@ def safe_next(target: str) -> str | None:
 @bp.post("/logout")
 @roles_required(*staff.ROLES)
 def logout() -> Response:
+    staff_sessions.end(db(), session.get("staff_session"))
+    db().commit()
     session.clear()
     return redirect(url_for("public.home"))
 

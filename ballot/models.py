@@ -313,6 +313,21 @@ class StaffUser(Base):
     created: Mapped[created_at]
 
 
+class StaffSession(Base):
+    """A staff login, held by the server: the browser's signed cookie carries only a
+    random token, whose SHA-256 is kept here, so that logging out, changing the
+    password or disabling the account ends the session whatever copies of the cookie
+    exist, and an idle one ends by itself (ballot/services/staff_sessions.py)."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    started: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class HeldChallenge(Base):
     """A challenged (spoiled) ballot held until its round closes, then published.
 

@@ -129,3 +129,36 @@ def test_trustee_fingerprint_recomputes_q_and_refuses_a_substituted_key(
     path.write_text("{}")
     assert "no manifest_json" in runner.invoke(main, ["trustee", "fingerprint",
                                                       str(path)]).output
+
+
+def test_staff_password_and_disable_end_the_accounts_sessions(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ballot.db import make_engine, make_sessionmaker
+    from ballot.models import StaffSession
+    from ballot.services import staff, staff_sessions
+
+    url = f"sqlite:///{tmp_path / 'staff.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PIAOJUE_STAFF_PASSWORD", "a long enough password")
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    added = runner.invoke(main, ["staff", "add", "clerk-li", "--role", "clerk"])
+    assert added.exit_code == 0, added.output
+    sessions = make_sessionmaker(make_engine(url))
+
+    def open_sessions() -> int:
+        with sessions() as s:
+            return len(s.query(StaffSession).all())
+
+    for command in (["staff", "password", "clerk-li"], ["staff", "disable", "clerk-li"]):
+        with sessions.begin() as s:
+            staff_sessions.start(s, staff.find(s, "clerk-li"))
+        assert open_sessions() == 1
+        result = runner.invoke(main, command)
+        assert result.exit_code == 0, result.output
+        assert "sessions are ended" in result.output
+        assert open_sessions() == 0
+    with sessions() as s:
+        assert staff.authenticate(s, "clerk-li", "a long enough password") is None
+    unknown = runner.invoke(main, ["staff", "disable", "nobody"])
+    assert unknown.exit_code == 1
+    assert "there is no staff account 'nobody'" in unknown.output

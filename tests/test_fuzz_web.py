@@ -52,7 +52,7 @@ from booth.cast_client import RoundParameters, prepare_cast
 from crypto.at_rest import AtRestKey
 from crypto.credentials import derive_credential_key, sign_cast
 from crypto.encrypted_ballot import ballot_digest
-from tests.web_tools import Site, csrf, new_client, seeded_site, site_app
+from tests.web_tools import Site, csrf, log_in_as, new_client, seeded_site, site_app
 
 CONFIG = RehearsalConfig(rows=4, seats=1, deputies=10, present=10, voters=10, spoil=1,
                          voided=0, trustees=2, threshold=2, scrypt_n=2**10, tie=True,
@@ -192,8 +192,7 @@ def fresh(fuzzed: Fuzzed, staff_member: bool = False) -> FlaskClient:
     """A client on an address of its own (so rate limits do not end the hunt early)."""
     client = new_client(fuzzed.app, 9)
     if staff_member:
-        with client.session_transaction() as session:
-            session["staff_id"] = fuzzed.staff_id
+        log_in_as(client, fuzzed.site.engine, fuzzed.staff_id)
     return client
 
 

@@ -13,6 +13,7 @@ log line or any row of any table.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import inspect
 import io
@@ -43,10 +44,11 @@ from ballot.models import (
     ProposalState,
     RateEvent,
     Receipt,
+    StaffSession,
     StaffUser,
 )
 from ballot.rehearsal import RehearsalConfig
-from ballot.services import elections, proposals, staff
+from ballot.services import elections, proposals, staff, staff_sessions
 from booth import api as api_module
 from booth import proposals_public as booth_proposals
 from booth import public as public_pages
@@ -61,6 +63,7 @@ from crypto.credentials import (
     public_key_bytes,
 )
 from crypto.receipts import RECEIPT_FIELDS
+from tests import web_tools
 from tests.web_tools import Site, csrf, new_client, seeded_site, site_app, text_of
 
 CONFIG = RehearsalConfig(rows=5, seats=2, deputies=10, present=10, voters=10, spoil=1,
@@ -118,9 +121,8 @@ def make_staff(site: Site, username: str, roles: list[str], password: str = DEMO
         return user.id
 
 
-def log_in_as(client: FlaskClient, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["staff_id"] = user_id
+def log_in_as(client: FlaskClient, site: Site, user_id: int) -> None:
+    web_tools.log_in_as(client, site.engine, user_id)
 
 
 def staff_id_of(client: FlaskClient) -> Any:
@@ -229,7 +231,7 @@ def test_staff_pages_refuse_the_wrong_role(app: Flask, site: Site) -> None:
         outsiders = [users[r] for r in staff.ROLES if r not in roles] + [roleless]
         for user_id in outsiders:
             client = _client(app)
-            log_in_as(client, user_id)
+            log_in_as(client, site, user_id)
             before = counts(site)
             response = send(client, method, url, csrf(client))
             assert response.status_code == 403, (method, url, user_id)
@@ -237,13 +239,13 @@ def test_staff_pages_refuse_the_wrong_role(app: Flask, site: Site) -> None:
             assert counts(site) == before
             checked += 1
         client = _client(app)
-        log_in_as(client, inactive)
+        log_in_as(client, site, inactive)
         target = location(send(client, method, url, csrf(client)))
         assert urlsplit(target).path == "/admin/login"
         if method == "GET":  # the right role gets past the gate (the page may then refuse
             for role in roles:  # for its own reasons, such as the round's state)
                 client = _client(app)
-                log_in_as(client, users[role])
+                log_in_as(client, site, users[role])
                 response = send(client, method, url, None)
                 assert response.status_code not in (302, 403), (url, role)
                 assert response.status_code < 500, (url, role)
@@ -256,7 +258,7 @@ def test_staff_pages_refuse_the_wrong_role(app: Flask, site: Site) -> None:
 def test_no_form_is_accepted_without_its_csrf_token(client: FlaskClient, app: Flask,
                                                     site: Site) -> None:
     code = site.code()
-    log_in_as(client, make_staff(site, "csrf-target", ["presidium"]))
+    log_in_as(client, site, make_staff(site, "csrf-target", ["presidium"]))
     fields = {"code": code, "row-0": "for", "row-1": "against",
               "username": DEMO_STAFF[0][0], "password": DEMO_PASSWORD, "receipt": "x"}
     rules = [rule for rule in app.url_map.iter_rules()
@@ -410,9 +412,9 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, app: F
     post("/verify", {"receipt": text})  # no CSRF token
     # Staff pages, with and without the right role.
     post("/admin/login", {"csrf_token": token, "username": "nobody", "password": "wrong-wrong"})
-    log_in_as(client, make_staff(site, "headers-check", ["clerk"]))
+    log_in_as(client, site, make_staff(site, "headers-check", ["clerk"]))
     get("/admin/")
-    log_in_as(client, make_staff(site, "headers-none", ["clerk"], strip_roles=True))
+    log_in_as(client, site, make_staff(site, "headers-none", ["clerk"], strip_roles=True))
     get("/admin/")
 
     statuses = {response.status_code for _, response in seen}
@@ -428,7 +430,7 @@ def test_every_url_rule_answers_with_the_security_headers(app: Flask, site: Site
     holding every role; unsafe methods go without a CSRF token, so nothing is changed."""
     stranger = _client(app)
     insider = _client(app)
-    log_in_as(insider, make_staff(site, "headers-every-role", list(staff.ROLES)))
+    log_in_as(insider, site, make_staff(site, "headers-every-role", list(staff.ROLES)))
     before = counts(site)
     asked = 0
     for rule in app.url_map.iter_rules():
@@ -770,7 +772,8 @@ def test_a_whole_vote_leaves_no_code_and_no_mark_on_the_server(
             for secret in secrets:
                 assert secret.lower() not in header.lower(), name
             if name == "session" and value:
-                assert set(serializer.loads(value)) <= {"csrf_token", "staff_id", "staff_name"}
+                assert set(serializer.loads(value)) <= {"csrf_token", "staff_id", "staff_name",
+                                                        "staff_session"}
         if "Location" in response.headers:
             for secret in secrets:
                 assert secret.lower() not in response.headers["Location"].lower()
@@ -786,3 +789,69 @@ def test_a_whole_vote_leaves_no_code_and_no_mark_on_the_server(
     # and the labels of marks never reach the server at all.
     for word in ("row-0", "row-1", "row-P", "赞成", "反对"):
         assert word not in logged, word
+
+
+# ---- server-side staff sessions (issue 13, item 3) -------------------------------------
+
+
+def _captured(client: FlaskClient, app: Flask) -> FlaskClient:
+    """Another browser holding a copy of ``client``'s session cookie (a stolen one)."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief = _client(app)
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def _logged_in(client: FlaskClient, site: Site, username: str) -> None:
+    make_staff(site, username, ["clerk"], "a long enough password")
+    assert location(log_in(client, username, "a long enough password")) == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_session_cookie_captured_before_logout_opens_nothing_after_it(
+        client: FlaskClient, app: Flask, site: Site) -> None:
+    _logged_in(client, site, "captured-logout")
+    thief = _captured(client, app)
+    assert thief.get("/admin/").status_code == 200  # the copy works while the session lives
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    assert urlsplit(location(thief.get("/admin/"))).path == "/admin/login"
+
+
+@pytest.mark.parametrize("how", ["password", "disable"])
+def test_session_cookie_captured_before_a_password_change_or_disabling_opens_nothing(
+        client: FlaskClient, app: Flask, site: Site, how: str) -> None:
+    username = f"captured-{how}"
+    _logged_in(client, site, username)
+    thief = _captured(client, app)
+    with make_sessionmaker(site.engine).begin() as s:
+        if how == "password":
+            staff.set_password(s, username, "a brand new password")
+        else:
+            staff.disable(s, username)
+    for browser in (client, thief):
+        assert urlsplit(location(browser.get("/admin/"))).path == "/admin/login"
+
+
+def test_idle_staff_session_expires(client: FlaskClient, app: Flask, site: Site) -> None:
+    _logged_in(client, site, "idle-clerk")
+    with make_sessionmaker(site.engine).begin() as s:
+        s.execute(update(StaffSession).values(
+            last_seen=dt.datetime.now(dt.UTC) - staff_sessions.IDLE_LIMIT
+            - dt.timedelta(minutes=1)))
+    assert urlsplit(location(client.get("/admin/"))).path == "/admin/login"
+
+
+def test_staff_sessions_keep_only_a_hash_of_the_token(site: Site) -> None:
+    start = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    with make_sessionmaker(site.engine).begin() as s:
+        user = staff.create_staff(s, "token-hash", "a long enough password", ["clerk"])
+        token = staff_sessions.start(s, user, now=start)
+        stored = s.scalars(select(StaffSession.token_hash)).all()
+        assert token not in stored
+        assert staff_sessions.current_user(s, token, now=start + dt.timedelta(minutes=29)) is user
+        assert staff_sessions.current_user(s, token, now=start + dt.timedelta(minutes=58)) is user
+        assert staff_sessions.current_user(
+            s, token, now=start + dt.timedelta(minutes=58) + staff_sessions.IDLE_LIMIT
+            + dt.timedelta(seconds=1)) is None
+        assert staff_sessions.current_user(s, "forged", now=start) is None

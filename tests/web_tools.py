@@ -99,3 +99,17 @@ def csrf(client: FlaskClient, path: str = "/verify") -> str:
     page = client.get(path)
     assert page.status_code == 200, path
     return csrf_from(page)
+
+
+def log_in_as(client: FlaskClient, engine: Engine, user_id: int) -> None:
+    """Give ``client`` a staff session of ``user_id`` without the login form: a live
+    session row, as the login page makes, and its token in the signed cookie."""
+    from ballot.models import StaffUser
+    from ballot.services import staff_sessions
+
+    with make_sessionmaker(engine).begin() as s:
+        user = s.get(StaffUser, user_id)
+        assert user is not None
+        token = staff_sessions.start(s, user)
+    with client.session_transaction() as session:
+        session["staff_id"], session["staff_session"] = user_id, token

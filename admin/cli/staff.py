@@ -28,11 +28,34 @@ def staff_group() -> None:
 def add_command(username: str, roles: tuple[str, ...], name: str, department: str,
                 password_file: Path | None) -> None:
     """Create a staff account; the password is stored only as a scrypt hash."""
-    if password_file:
-        password = password_file.read_text(encoding="utf-8").rstrip("\n")
-    else:
-        password = os.environ.get("PIAOJUE_STAFF_PASSWORD") or click.prompt(
-            "Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_file)
     with transaction() as s:
         user = staff.create_staff(s, username, password, list(roles), name, department)
         ok(f"staff account {user.username} ({user.roles})")
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file:
+        return password_file.read_text(encoding="utf-8").rstrip("\n")
+    return os.environ.get("PIAOJUE_STAFF_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+
+
+@staff_group.command("password")
+@click.argument("username")
+@click.option("--password-file", type=existing_file,
+              help="read the password from this file (else $PIAOJUE_STAFF_PASSWORD or a prompt)")
+def password_command(username: str, password_file: Path | None) -> None:
+    """Set a new password; every open session of the account ends."""
+    with transaction() as s:
+        user = staff.set_password(s, username, _password(password_file))
+        ok(f"new password for {user.username}; its sessions are ended")
+
+
+@staff_group.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Disable an account: it can no longer log in, and its open sessions end now."""
+    with transaction() as s:
+        user = staff.disable(s, username)
+        ok(f"staff account {user.username} is disabled; its sessions are ended")

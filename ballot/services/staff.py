@@ -11,8 +11,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, InvalidInput
+from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import StaffUser
+from ballot.services import staff_sessions
 
 ROLES = ("presidium", "reviewer", "clerk", "department", "trustee")
 MIN_PASSWORD_LENGTH = 10
@@ -74,6 +75,33 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
         check_password(_DUMMY_HASH, password)
         return None
     return user if check_password(user.password_hash, password) else None
+
+
+def find(session: Session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise NotFound(f"there is no staff account {username!r}")
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> StaffUser:
+    """A new password; every session of the account ends (a stolen cookie with it)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    user = find(session, username)
+    user.password_hash = hash_password(password)
+    staff_sessions.end_all(session, user)
+    session.flush()
+    return user
+
+
+def disable(session: Session, username: str) -> StaffUser:
+    """The account can no longer log in, and its open sessions end now."""
+    user = find(session, username)
+    user.active = False
+    staff_sessions.end_all(session, user)
+    session.flush()
+    return user
 
 
 def roles_of(user: StaffUser) -> set[str]:
