@@ -44,7 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _flask_secret()
     if "PIAOJUE_AT_REST" not in app.config:
         app.config["PIAOJUE_AT_REST"] = at_rest_key()
-    if os.environ.get("PIAOJUE_HTTPS") == "1":
+    # Behind HTTPS (PIAOJUE_HTTPS=1): every cookie is Secure and every answer carries
+    # HSTS, whatever scheme a request arrived by (a proxy may speak plain HTTP to us).
+    app.config.setdefault("PIAOJUE_HTTPS", os.environ.get("PIAOJUE_HTTPS") == "1")
+    if app.config["PIAOJUE_HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
     proxies = app.config.get("PIAOJUE_PROXIES", trusted_proxies())
     if proxies:

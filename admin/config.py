@@ -27,8 +27,24 @@ def database_url() -> str:
     if url:
         return url.replace("postgres://", "postgresql+psycopg://", 1).replace(
             "postgresql://", "postgresql+psycopg://", 1)
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(INSTANCE / 'piaojue.sqlite').resolve()}"
+    return f"sqlite:///{private_sqlite_file(INSTANCE / 'piaojue.sqlite').resolve()}"
+
+
+def private_directory(path: Path) -> Path:
+    """``path`` made (or made again) readable by this user only: it holds the database,
+    the Flask and at-rest secrets, and the demo's trustee keys."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def private_sqlite_file(path: Path) -> Path:
+    """An SQLite database file readable by this user only, in a private directory;
+    SQLite gives its journal and WAL files the database file's permissions."""
+    private_directory(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    return path
 
 
 def trusted_proxies() -> int:
@@ -51,7 +67,7 @@ def instance_secret(name: str, directory: Path | None = None) -> str:
     directory = directory or INSTANCE
     path = directory / name
     if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)  # mode 0600
         try:
             with os.fdopen(fd, "w") as f:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -71,12 +71,18 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
                                categories=election.categories, error=str(exc)), 400
     ratelimit.record(db(), "propose", key)
     db().commit()
-    return redirect(url_for("public.track", code=proposal.tracking_code, new=1))
+    # The tracking code is a bearer secret: it goes to the next page in the signed
+    # session cookie, not in the URL, which access logs and browser history keep.
+    session["new_tracking_code"] = proposal.tracking_code
+    return redirect(url_for("public.track", new=1))
 
 
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> str | tuple[str, int]:
-    code = request.values.get("code", "").strip()
+    """Look a proposal up by its code (posted by the form; a ``?code=`` link of old
+    still works), or revise it when it was returned for revision."""
+    new = request.args.get("new") == "1" and "new_tracking_code" in session
+    code = (session.pop("new_tracking_code") if new else request.values.get("code", "")).strip()
     if not code:
         return render_template("public/track.html", proposal=None, code="")
     key = _address()
@@ -92,7 +98,8 @@ def track() -> str | tuple[str, int]:
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "No proposal has this tracking code; please check it.")), 404
     election = proposals.proposal_election(db(), proposal)
-    if request.method == "POST" and proposal.state == ProposalState.returned_for_revision:
+    revising = request.method == "POST" and "title" in request.form
+    if revising and proposal.state == ProposalState.returned_for_revision:
         if _too_many_submissions(key):
             return render_template("public/track.html", proposal=proposal, code=code,
                                    categories=election.categories,
@@ -106,8 +113,7 @@ def track() -> str | tuple[str, int]:
                                    error=str(exc)), 400
         ratelimit.record(db(), "propose", key)
         db().commit()
-    return render_template("public/track.html", proposal=proposal, code=code,
-                           new=request.args.get("new"),
+    return render_template("public/track.html", proposal=proposal, code=code, new=new,
                            categories=election.categories)
 
 

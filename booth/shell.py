@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,10 +67,13 @@ def _security_headers(response: Response) -> Response:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.blueprint in ("booth", "admin", "api"):
         response.headers["Cache-Control"] = "no-store"
+    https = bool(current_app.config.get("PIAOJUE_HTTPS"))
+    if https:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
+                            secure=https or request.is_secure, httponly=True)
     return response
 
 

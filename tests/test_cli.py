@@ -162,3 +162,23 @@ def test_staff_password_and_disable_end_the_accounts_sessions(
     unknown = runner.invoke(main, ["staff", "disable", "nobody"])
     assert unknown.exit_code == 1
     assert "there is no staff account 'nobody'" in unknown.output
+
+
+def test_the_instance_folder_and_its_files_are_created_private(tmp_path: Path) -> None:
+    """Issue 13, item 8: demo.sqlite was world-readable."""
+    import sqlite3
+    import stat
+
+    from admin.config import instance_secret, private_sqlite_file
+
+    database = private_sqlite_file(tmp_path / "instance" / "demo.sqlite")
+    connection = sqlite3.connect(database)
+    connection.execute("pragma journal_mode=wal")
+    connection.execute("create table t (x)")
+    connection.commit()
+    instance_secret("flask.key", tmp_path / "instance")
+    folder = tmp_path / "instance"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+    connection.close()

@@ -290,17 +290,19 @@ def test_a_whole_vote_with_a_challenge(client: FlaskClient, site: Site) -> None:
     assert answer["qr"].startswith("data:image/svg+xml;base64,")
     verify_link = answer["verify_url"]
     assert urlsplit(verify_link).path == "/verify"
-    text = parse_qs(urlsplit(verify_link).query)["receipt"][0]
+    assert not urlsplit(verify_link).query  # the receipt rides in the fragment, never sent
+    text = parse_qs(urlsplit(verify_link).fragment)["receipt"][0]
     doc = receipts.decode(text)
     assert doc == {"receipt": answer["receipt"], "signature": answer["signature"]}
 
-    verified = client.get(f"/verify?receipt={text}")
+    verified = client.post("/verify", data={"csrf_token": csrf(client, "/verify"),
+                                            "receipt": text})
     assert verified.status_code == 200
     assert f"您的选票在公告板第{doc['receipt']['index']}条，未被改动。" in text_of(verified)
     assert re.search(r'id="board-fingerprint">([^<]+)<', verified.get_data(as_text=True)
                      ).group(1) == answer["fingerprint"]  # type: ignore[union-attr]
-    english = client.get(urlsplit(verify_link).path + "?" + urlsplit(verify_link).query
-                         + "&lang=en")
+    english = client.post("/verify?lang=en", data={"csrf_token": csrf(client, "/verify"),
+                                                   "receipt": text})
     assert "unchanged" in text_of(english)
     assert used_credentials(site) == used + 1
 

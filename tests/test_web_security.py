@@ -855,3 +855,25 @@ def test_staff_sessions_keep_only_a_hash_of_the_token(site: Site) -> None:
             s, token, now=start + dt.timedelta(minutes=58) + staff_sessions.IDLE_LIMIT
             + dt.timedelta(seconds=1)) is None
         assert staff_sessions.current_user(s, "forged", now=start) is None
+
+
+def test_https_mode_makes_every_cookie_secure_and_sends_hsts_over_plain_http(
+        site: Site) -> None:
+    """Issue 13, item 4: behind a proxy the request may arrive as plain HTTP."""
+    app = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                      "SECRET_KEY": "https tests", "PIAOJUE_HTTPS": True})
+    client = app.test_client()
+    username = "https-clerk"
+    make_staff(site, username, ["clerk"], "a long enough password")
+    responses = [client.get("/?lang=en"), client.get("/admin/login")]
+    responses.append(log_in(client, username, "a long enough password"))
+    cookies = [header for response in responses
+               for header in response.headers.getlist("Set-Cookie")]
+    assert {c.split("=", 1)[0] for c in cookies} >= {"lang", "session"}
+    for cookie in cookies:
+        assert "; Secure" in cookie, cookie
+    for response in responses:
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    plain = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
+                        "SECRET_KEY": "https tests", "PIAOJUE_HTTPS": False}).test_client()
+    assert "Strict-Transport-Security" not in plain.get("/").headers

@@ -16,7 +16,7 @@ import click
 from admin.cli.common import ok
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
-from admin.config import INSTANCE, at_rest_key
+from admin.config import INSTANCE, at_rest_key, private_directory, private_sqlite_file
 from admin.demo import (
     DEMO_DEPARTMENT_LOGIN,
     DEMO_PASSWORD,
@@ -114,10 +114,10 @@ def demo_command(out: Path, port: int, no_serve: bool) -> None:
     click.echo("演示：60名代表、15个候选项目、5个名额、5名监票人（3人可解密）\n"
                "demo: 60 deputies, 15 candidate projects, 5 seats, 5 trustees (threshold 3)")
     database = INSTANCE / "demo.sqlite"
-    database.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(database.parent)
     for stale in database.parent.glob("demo.sqlite*"):
         stale.unlink()
-    url = f"sqlite:///{database.resolve()}"
+    url = f"sqlite:///{private_sqlite_file(database).resolve()}"
     outcome = _run(RehearsalConfig(election_id="demo-2026"), SYSTEM_RANDOMNESS, out, url,
                    quiet=False, at_rest=at_rest_key())
     click.echo(f"\nverifying {out} from the record alone …")
