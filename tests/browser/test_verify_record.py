@@ -142,3 +142,20 @@ def test_the_page_fits_a_phone(browser: Browser, site: Site) -> None:
     assert width <= 390
     shoot(page, "verify-record-phone")
     context.close()
+
+
+def test_a_receipt_link_carries_the_receipt_in_its_fragment_only(tablet: Page,
+                                                                 site: Site) -> None:
+    """The link a receipt's QR code holds: the page posts the receipt itself, so no
+    request line (what access logs keep) ever contains it."""
+    from booth import receipts
+
+    record = _download(f"{site.url}/record/{site.election_id}/{site.published_round_id}.zip")
+    doc = json.loads(_files(record)["receipts.jsonl"].decode().splitlines()[1])
+    text = receipts.encode(doc)
+    urls: list[str] = []
+    tablet.on("request", lambda request: urls.append(request.url))
+    tablet.goto(f"{site.url}/verify#receipt={text}")
+    expect(tablet.locator("#verify-result")).to_contain_text("未被改动")
+    assert not any(text in url for url in urls), urls
+    assert "#" not in tablet.url  # and the address bar no longer shows it
