@@ -75,6 +75,12 @@ def _messages(round_: Round, kind: str) -> dict[str, Any]:
                          n="{n}", k="{k}"),
         "receipt": gettext("The server's answer does not check on this tablet (%(reason)s): "
                            "your ballot may not have been recorded. Please ask a clerk."),
+        "receipt-entry": gettext("the receipt is for another entry of the board than this "
+                                 "ballot"),
+        "receipt-round": gettext("the receipt is for another round"),
+        "receipt-signature": gettext("the receipt's signature is not the round's"),
+        "receipt-shape": gettext("the answer is not a receipt"),
+        "unexpected": gettext("an unexpected error on this tablet"),
         "refused": gettext("Your ballot was not cast: %(reason)s"),
         "cast-title": gettext("Your ballot is cast"),
         "scan-failed": gettext("The camera could not read the QR code; please type the code."),

@@ -257,6 +257,35 @@ def test_a_cast_whose_answer_is_lost_is_sent_again_and_gets_its_receipt(
     context.close()
 
 
+def test_an_invented_receipt_is_refused_not_shown_as_cast(
+        browser: Browser, site: Site, row_ids: list[str]) -> None:
+    """Issue 13, item 6: the old /booth/receipt page said "您的选票已投出" for any
+    receipt. The tablet shows a receipt only once its signature and its digest check;
+    a server (or a proxy) that answers with another one is named for it."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+
+    def invent(route: Route) -> None:
+        response = route.fetch()
+        doc = response.json()
+        doc["receipt"]["index"] += 7  # a receipt for an entry that is not this ballot
+        route.fulfill(response=response, body=json.dumps(doc))
+
+    page.route(re.compile(r".*/cast(\?.*)?$"), invent)
+    sign_in(page, site, site.codes[4])
+    mark(page, row_ids[1], "for")
+    page.locator("[data-action=review]").click()
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#step-fingerprint")).to_be_visible()
+    page.locator("[data-action=cast]").click()
+    expect(page.locator("#booth-refused")).to_be_visible(timeout=20_000)
+    expect(page.locator("#booth-refused")).to_contain_text("回执的签名不是本轮次的签名")
+    expect(page.locator("#booth-refused-nothing-sent")).to_be_hidden()  # it was sent
+    expect(page.locator("#step-receipt")).to_be_hidden()
+    assert "已投出" not in page.locator("h1").inner_text()
+    context.close()
+
+
 def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
     """Last in this file: close the round the tablets voted in, let the trustees decrypt,
     and check its record, the browser's challenge and casts included, from the file alone."""

@@ -50,15 +50,20 @@ function status(text) {
   $("booth-status").textContent = text;
 }
 
-function refuse(text) {
+/** Stop, saying why; `sent` when the ballot already went to the server (a bad receipt). */
+function refuse(text, { sent = false } = {}) {
   for (const id of STEPS) $(id).hidden = true;
   $("booth-refused-text").textContent = text;
+  $("booth-refused-nothing-sent").hidden = sent;
   $("booth-refused").hidden = false;
   status("");
 }
 
+/** The reason in the page's language: each protocol error names its case by a code. */
 function reasonOf(exc) {
-  return exc instanceof ProtocolError ? exc.message : String(exc && exc.message || exc);
+  const known = exc instanceof ProtocolError && messages[exc.code];
+  if (!known) console.error(exc); // the technical detail, for whoever helps the deputy
+  return known || messages.unexpected;
 }
 
 // --- talking to the server -------------------------------------------------------------------
@@ -125,7 +130,7 @@ async function pin() {
     const inWorker = await startWorker(answer);
     if (inWorker.context !== toHex(pinned.context)) throw new Error("the worker pinned another Q");
   } catch (exc) {
-    return refuse(say(messages.pinning, { reason: messages[exc.code] || reasonOf(exc) }));
+    return refuse(say(messages.pinning, { reason: reasonOf(exc) }));
   }
   $("round-fingerprint").textContent = pinned.fingerprint;
   status(messages.ready);
@@ -148,7 +153,7 @@ async function signIn(event) {
   try {
     code = normalizeCode($("code").value);
   } catch (exc) {
-    return codeError(messages[exc.code] || reasonOf(exc)); // a typo: nothing is sent
+    return codeError(reasonOf(exc)); // a typo: nothing is sent
   }
   const derived = deriveCredentialKey(code, electionId, roundId);
   let reply;
@@ -331,7 +336,7 @@ async function cast() {
   try {
     doc = checkCastAnswer(pinned, body, reply.doc);
   } catch (exc) {
-    return refuse(say(messages.receipt, { reason: reasonOf(exc) }));
+    return refuse(say(messages.receipt, { reason: reasonOf(exc) }), { sent: true });
   }
   showReceipt(doc, digest, reply.doc);
 }
