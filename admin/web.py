@@ -81,15 +81,15 @@ def login() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form)
     key = f"{request.remote_addr}:{form.username.data}"
-    if ratelimit.exceeded(db(), "login", key, LOGIN_ATTEMPTS, LOGIN_WINDOW):
+    tried = ratelimit.attempt(db(), "login", key, LOGIN_ATTEMPTS, LOGIN_WINDOW)
+    if not tried.allowed:
         return render_template("admin/login.html", form=form, error=gettext(
             "Too many failed logins. Please wait fifteen minutes.")), 429
     user = staff.authenticate(db(), form.username.data or "", form.password.data or "")
-    if user is None:
-        ratelimit.record(db(), "login", key)
-        db().commit()
+    if user is None:  # the attempt stays counted
         return render_template("admin/login.html", form=form, error=gettext(
             "The username or password is wrong.")), 400
+    ratelimit.forgive(db(), tried)  # only failures count
     session.clear()
     session["staff_id"], session["staff_name"] = user.id, user.display_name
     session["staff_session"] = staff_sessions.start(db(), user)

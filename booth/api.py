@@ -124,7 +124,8 @@ def _cast_request() -> dict[str, Any]:
 @bp.post("/rounds/<election_id>/<round_id>/credential")
 def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
     """Whether a credential key can still vote; only unusable keys count as attempts."""
-    if ratelimit.exceeded(db(), "code", _sender(), CODE_ATTEMPTS, CODE_WINDOW):
+    tried = ratelimit.attempt(db(), "code", _sender(), CODE_ATTEMPTS, CODE_WINDOW)
+    if not tried.allowed:
         return _error(429, gettext("Too many codes were tried on this tablet. Please wait five "
                                    "minutes or ask a clerk."))
     try:
@@ -133,21 +134,21 @@ def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
         casting.check_usable(db(), round_, doc["credential"])
     except DomainError as exc:
         db().rollback()
-        if isinstance(exc, casting.CredentialUnusable):
-            ratelimit.record(db(), "code", _sender())
-            db().commit()
+        if isinstance(exc, casting.CredentialUnusable):  # stays counted
             return _error(400, gettext(
                 "This code cannot vote in this round: it may have been used already, reported "
                 "lost, or be for another round. Please ask a clerk."))
+        ratelimit.forgive(db(), tried)
         return _error(_status(exc), str(exc))
-    db().commit()
+    ratelimit.forgive(db(), tried)  # only unusable keys count
     return jsonify(usable=True), 200
 
 
 @bp.post("/rounds/<election_id>/<round_id>/challenge")
 def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
     """Hold a challenged ballot until the round closes (then it is published, shuffled)."""
-    if ratelimit.exceeded(db(), "challenge", _sender(), CHALLENGES, CHALLENGE_WINDOW):
+    # Every challenge counts, refused ones too: checking its proofs is the costly part.
+    if not ratelimit.attempt(db(), "challenge", _sender(), CHALLENGES, CHALLENGE_WINDOW).allowed:
         return _error(429, gettext("Too many ballots were challenged on this tablet. Please "
                                    "wait five minutes or ask a clerk."))
     try:
@@ -156,18 +157,15 @@ def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
         casting.hold_challenge(db(), round_, doc["ballot"], doc["plaintext"], doc["nonces"])
     except DomainError as exc:
         db().rollback()
-        # Refused ones count too: checking a challenge's proofs is the costly part.
-        ratelimit.record(db(), "challenge", _sender())
-        db().commit()
         return _error(_status(exc), str(exc))
-    ratelimit.record(db(), "challenge", _sender())
     db().commit()
     return jsonify(held=True), 202
 
 
 @bp.post("/rounds/<election_id>/<round_id>/cast")
 def cast(election_id: str, round_id: str) -> tuple[Response, int]:
-    if ratelimit.exceeded(db(), "api-cast", _sender(), REFUSALS, REFUSAL_WINDOW):
+    tried = ratelimit.attempt(db(), "api-cast", _sender(), REFUSALS, REFUSAL_WINDOW)
+    if not tried.allowed:
         return _error(429, "too many refused casts from this address; wait five minutes "
                            "and check the client")
     try:
@@ -177,11 +175,11 @@ def cast(election_id: str, round_id: str) -> tuple[Response, int]:
                                doc["signature"], current_app.config["PIAOJUE_AT_REST"])
     except DomainError as exc:
         db().rollback()
-        if not isinstance(exc, AlreadyCast):
-            ratelimit.record(db(), "api-cast", _sender())
-            db().commit()
+        if isinstance(exc, AlreadyCast):  # a retry of a ballot already cast is no refusal
+            ratelimit.forgive(db(), tried)
         return _error(_status(exc), str(exc))
     db().commit()
+    ratelimit.forgive(db(), tried)  # only refusals count
     text = receipts.encode(receipt.to_json())
     # In the fragment, which browsers never send: the receipt stays out of access logs.
     verify_url = url_for("public.verify", _external=True, _anchor=f"receipt={text}")

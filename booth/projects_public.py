@@ -54,15 +54,17 @@ def ask(election_id: str, code: str) -> Response | tuple[str, int]:
     tracked = tracking.get_tracked(db(), election, code)
     values = request.form.to_dict()
     key = request.remote_addr or "unknown"
-    if ratelimit.exceeded(db(), "question", key, QUESTIONS_PER_HOUR, dt.timedelta(hours=1)):
+    tried = ratelimit.attempt(db(), "question", key, QUESTIONS_PER_HOUR,
+                              dt.timedelta(hours=1))
+    if not tried.allowed:
         return _page(tracked, values=values, error=gettext(
             "Too many questions from this address; please try again in an hour.")), 429
     try:
         tracking.ask(db(), tracked, values)
     except DomainError as exc:
         db().rollback()
+        ratelimit.forgive(db(), tried)  # only questions asked count
         return _page(tracked, values=values, error=str(exc)), 400
-    ratelimit.record(db(), "question", key)
     db().commit()
     return redirect(url_for("public.project", election_id=election_id, code=code, asked=1))
 

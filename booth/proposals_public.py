@@ -33,10 +33,9 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _too_many_submissions(key: str) -> bool:
-    """New proposals and revisions share one limit per address."""
-    return ratelimit.exceeded(db(), "propose", key, SUBMISSIONS_PER_HOUR,
-                              dt.timedelta(hours=1))
+def _submission(key: str) -> ratelimit.Attempt:
+    """New proposals and revisions share one limit per address (refused ones are forgiven)."""
+    return ratelimit.attempt(db(), "propose", key, SUBMISSIONS_PER_HOUR, dt.timedelta(hours=1))
 
 
 def _too_many_submissions_message() -> str:
@@ -52,7 +51,8 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
         return render_template("public/propose.html", election=election, values={},
                                categories=election.categories)
     key = _address()
-    if _too_many_submissions(key):
+    tried = _submission(key)
+    if not tried.allowed:
         return render_template("public/propose.html", election=election, values=values,
                                categories=election.categories,
                                error=_too_many_submissions_message()), 429
@@ -67,9 +67,9 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
                                     attachment=attachment)
     except DomainError as exc:
         db().rollback()
+        ratelimit.forgive(db(), tried)
         return render_template("public/propose.html", election=election, values=values,
                                categories=election.categories, error=str(exc)), 400
-    ratelimit.record(db(), "propose", key)
     db().commit()
     # The tracking code is a bearer secret: it goes to the next page in the signed
     # session cookie, not in the URL, which access logs and browser history keep.
@@ -86,21 +86,22 @@ def track() -> str | tuple[str, int]:
     if not code:
         return render_template("public/track.html", proposal=None, code="")
     key = _address()
-    if ratelimit.exceeded(db(), "track", key, TRACK_MISSES, TRACK_WINDOW):
+    looked_up = ratelimit.attempt(db(), "track", key, TRACK_MISSES, TRACK_WINDOW)
+    if not looked_up.allowed:
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "Too many unknown tracking codes were tried from this address; please wait "
             "ten minutes.")), 429
     try:
         proposal = proposals.by_code(db(), code)
-    except NotFound:
-        ratelimit.record(db(), "track", key)
-        db().commit()
+    except NotFound:  # an unknown code stays counted
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "No proposal has this tracking code; please check it.")), 404
+    ratelimit.forgive(db(), looked_up)  # only unknown codes count
     election = proposals.proposal_election(db(), proposal)
     revising = request.method == "POST" and "title" in request.form
     if revising and proposal.state == ProposalState.returned_for_revision:
-        if _too_many_submissions(key):
+        tried = _submission(key)
+        if not tried.allowed:
             return render_template("public/track.html", proposal=proposal, code=code,
                                    categories=election.categories,
                                    error=_too_many_submissions_message()), 429
@@ -108,10 +109,10 @@ def track() -> str | tuple[str, int]:
             proposals.revise(db(), code, request.form.to_dict())
         except DomainError as exc:
             db().rollback()
+            ratelimit.forgive(db(), tried)
             return render_template("public/track.html", proposal=proposal, code=code,
                                    categories=election.categories,
                                    error=str(exc)), 400
-        ratelimit.record(db(), "propose", key)
         db().commit()
     return render_template("public/track.html", proposal=proposal, code=code, new=new,
                            categories=election.categories)

@@ -66,24 +66,21 @@ def verify() -> tuple[str, int] | str:
     if request.method == "GET" and not text:
         return render_template("public/verify.html", text="")
     key = request.remote_addr or "unknown"
-    if ratelimit.exceeded(db(), "verify", key, VERIFY_ATTEMPTS, VERIFY_WINDOW):
+    tried = ratelimit.attempt(db(), "verify", key, VERIFY_ATTEMPTS, VERIFY_WINDOW)
+    if not tried.allowed:
         return render_template("public/verify.html", text="", failure=gettext(
             "Too many receipts were checked from this address; please wait ten minutes.")), 429
-    counted = False
+    uploaded = bool(upload and upload.filename)
     try:
-        if upload and upload.filename:
-            ratelimit.record(db(), "verify", key)  # reading an image is the costly part
-            counted = True
+        if upload and uploaded:
             text = receipts.read_qr_image(upload.read(5 * 1024 * 1024 + 1))
         doc = receipts.decode(text)
         check = public.check_receipt(db(), doc)
     except (InvalidInput, CryptoError) as exc:
-        db().rollback()
-        ratelimit.record(db(), "verify", key)
-        db().commit()
+        db().rollback()  # a failed check stays counted
         return render_template("public/verify.html", text=text, failure=str(exc)), 400
-    if counted:
-        db().commit()
+    if not uploaded:
+        ratelimit.forgive(db(), tried)  # good checks are free; reading an image is not
     return render_template("public/verify.html", text=text, check=check,
                            in_browser=_in_browser(check.round, receipts.encode(doc)))
 

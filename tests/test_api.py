@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -24,7 +25,7 @@ from booth import api
 from booth.cast_client import PreparedCast, RoundParameters, check_cast_answer, prepare_cast
 from crypto.at_rest import AtRestKey
 from crypto.credentials import generate_code
-from tests.web_tools import Site, new_client, seeded_site, site_app
+from tests.web_tools import Site, csrf, new_client, seeded_site, site_app
 
 CONFIG = RehearsalConfig(rows=4, seats=1, deputies=10, present=10, voters=10, spoil=0,
                          voided=0, trustees=2, threshold=2, scrypt_n=2**10, tie=True,
@@ -116,7 +117,11 @@ def test_a_cast_returns_a_receipt_for_exactly_that_ballot(client: FlaskClient,
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     # The public verification page agrees.
-    page = client.get(answer["verify_url"].split("localhost", 1)[1])
+    link = urlsplit(answer["verify_url"])
+    assert link.path == "/verify"
+    assert not link.query  # the receipt rides in the fragment, which no server receives
+    page = client.post("/verify", data={"csrf_token": csrf(client, "/verify"),
+                                        "receipt": parse_qs(link.fragment)["receipt"][0]})
     assert page.status_code == 200
     assert answer["fingerprint"] in page.get_data(as_text=True)
     assert index == answer["receipt"]["index"]
