@@ -67,6 +67,8 @@ def tracked_list(election_id: str) -> str:
         "admin/tracked_list.html", election=election,
         projects=tracking.tracked_projects(db(), election),
         pending=tracking.pending_questions, user=_user(), roles=staff.roles_of(_user()),
+        may_see=lambda t: tracking.may_see_private(t, staff.roles_of(_user()),
+                                                   _user().department),
         unordered=rectification.unordered_flags(db(), election),
         awaiting=rectification.awaiting_rerating(db(), election),
         open_tasks=rectification.open_tasks(db(), election), today=dt.date.today())
@@ -78,6 +80,7 @@ def tracked_view(election_id: str, code: str) -> str:
     election = elections.get_election(db(), election_id)
     tracked = tracking.get_tracked(db(), election, code)
     user = _user()
+    tracking.check_may_see_private(tracked, staff.roles_of(user), user.department)
     return render_template(
         "admin/tracked.html", election=election, t=tracked, roles=staff.roles_of(user),
         own=user.department == tracked.department, deputies=roster.list_deputies(db(), election),

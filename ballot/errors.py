@@ -19,6 +19,10 @@ class InvalidInput(DomainError):
     """Input from outside that is malformed or breaks a rule; nothing was changed."""
 
 
+class Forbidden(DomainError):
+    """The account may not see or do this (another department's project, say)."""
+
+
 class CastRefused(InvalidInput):
     """A ballot that was not put on the board; the credential is still unspent."""
 

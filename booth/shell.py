@@ -15,7 +15,7 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballot.errors import Conflict, DomainError, InvalidInput, NotFound
+from ballot.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from crypto.errors import CryptoError
 
 csrf = CSRFProtect()
@@ -108,6 +108,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
                 "staff_user": session.get("staff_name")}
 
     handlers: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400,
+                                            Forbidden: 403,
                                             DomainError: 400, CryptoError: 400}
     for error_class, status in handlers.items():
         app.register_error_handler(error_class, _handler(status))

@@ -330,3 +330,24 @@ def test_an_overdue_rectification_is_marked(site: tuple) -> None:
     with sessions.begin() as s:
         s.delete(s.get(Rectification, task_id))
         s.delete(rounds.get_round(s, CONFIG.election_id, "late-check"))
+
+
+def test_a_department_login_reads_no_other_departments_askers(site: tuple) -> None:
+    """Issue 13, item 9: a department login read every project's askers' contacts."""
+    app, _ = site
+    public = new_client(app, 43)
+    token = csrf(public, f"/projects/{CONFIG.election_id}/P02")
+    public.post(f"/projects/{CONFIG.election_id}/P02", data={
+        "csrf_token": token, "name": "李四", "contact": "13700000001",
+        "question": "停车场何时完工？"})
+    other, _ = login(app, "zhujian")  # 住建局; P02 belongs to 商务局
+    refused = other.get(f"{E}/projects/P02")
+    assert refused.status_code == 403
+    assert "13700000001" not in text_of(refused)
+    listing = text_of(other.get(f"{E}/projects"))
+    assert "13700000001" not in listing
+    assert f"{E}/projects/P02" not in listing  # only its own projects' staff pages are linked
+    own, _ = login(app, "shangwu")
+    assert "13700000001" in text_of(own.get(f"{E}/projects/P02"))
+    presidium, _ = login(app, "zhuxituan")
+    assert "13700000001" in text_of(presidium.get(f"{E}/projects/P02"))

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ballot.models import (
     Deputy,
     Election,
@@ -97,6 +97,20 @@ def get_tracked(session: Session, election: Election, code: str) -> TrackedProje
     if tracked is None:
         raise NotFound(f"{election.id} tracks no project {code[:40]!r}")
     return tracked
+
+
+def may_see_private(tracked: TrackedProject, roles: set[str], department: str) -> bool:
+    """Who sees a project's private side (askers' contacts, unpublished questions and
+    answers, reports before publication): the presidium, and the project's own
+    department; other departments see what the public sees."""
+    return "presidium" in roles or (bool(department) and department == tracked.department)
+
+
+def check_may_see_private(tracked: TrackedProject, roles: set[str], department: str) -> None:
+    if not may_see_private(tracked, roles, department):
+        raise Forbidden(f"project {tracked.project.code} belongs to "
+                        f"{tracked.department or 'no department yet'}; you see only your own "
+                        "department's projects here (and every project on its public page)")
 
 
 def check_department(tracked: TrackedProject, department: str) -> None:
