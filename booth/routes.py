@@ -23,6 +23,11 @@ from booth.shell import db
 
 bp = Blueprint("booth", __name__, url_prefix="/booth")
 
+CHALLENGES_PER_SIGN_IN = 3
+"""Challenges the page allows one sign-in before it must cast (stated to the deputy).
+The server cannot count challenges per code without learning which code challenged
+which ballot, which nothing may link; it bounds each tablet (booth/api.py) instead."""
+
 NOTICES = {"abandoned": lambda: gettext("The ballot was abandoned; nothing was cast."),
            "closed": lambda: gettext("This round is not open for voting.")}
 """The only notices the booth's start page shows: chosen by key, never text from the URL."""
@@ -87,6 +92,8 @@ def _messages(round_: Round, kind: str) -> dict[str, Any]:
         "encrypting": gettext("Encrypting your ballot on this tablet…"),
         "challenging": gettext("Sending the challenged ballot…"),
         "casting": gettext("Casting your ballot…"),
+        "challenges-left": gettext("You may challenge %(n)s more ballots before you cast.",
+                                   n="{n}"),
     }
 
 
@@ -109,5 +116,5 @@ def sign_in(election_id: str, round_id: str) -> str:
     return render_template(
         "booth/booth.html", round=round_, kind=kind, projects=projects,
         options=list(round_.options), choices=_choices(round_), labels=mark_labels(kind),
-        messages=_messages(round_, kind),
+        messages=_messages(round_, kind), challenges_per_sign_in=CHALLENGES_PER_SIGN_IN,
         rows=[{"id": p.code, "title": p.title} for p in projects])

@@ -286,6 +286,34 @@ def test_an_invented_receipt_is_refused_not_shown_as_cast(
     context.close()
 
 
+def test_challenges_are_bounded_per_sign_in_and_the_limit_is_stated(
+        browser: Browser, site: Site, row_ids: list[str]) -> None:
+    """Issue 13, item 10: one code made 5 challenges in 1.5 s. The page allows a
+    stated number per sign-in, then offers only the cast (the server bounds each
+    tablet: it cannot count per code without learning which code challenged what)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    recorder = Recorder(page)
+    sign_in(page, site, site.codes[5])
+    for left in (2, 1, 0):
+        mark(page, row_ids[0], "for")
+        page.locator("[data-action=review]").click()
+        page.locator("[data-action=encrypt]").click()
+        expect(page.locator("#step-fingerprint")).to_be_visible()
+        expect(page.locator("[data-action=challenge]")).to_be_visible()
+        page.locator("[data-action=challenge]").click()
+        expect(page.locator("#step-challenged")).to_be_visible()
+        expect(page.locator("#challenges-left")).to_contain_text(f"还可以再质询 {left} 次")
+        page.locator("[data-action=vote-again]").click()
+    page.locator("[data-action=review]").click()
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#step-fingerprint")).to_be_visible()
+    expect(page.locator("[data-action=challenge]")).to_be_hidden()
+    expect(page.locator("[data-action=cast]")).to_be_visible()
+    assert len(recorder.posts("/challenge")) == 3
+    context.close()
+
+
 def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
     """Last in this file: close the round the tablets voted in, let the trustees decrypt,
     and check its record, the browser's challenge and casts included, from the file alone."""

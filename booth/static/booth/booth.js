@@ -29,6 +29,9 @@ const STEPS = ["step-sign-in", "step-ballot", "step-review", "step-working", "st
 /** What this page holds for one deputy, and forgets on cast or abandon. */
 let pinned = null;
 let key = null;
+/** Challenges this sign-in may still make (the page's own bound; the server bounds each
+ * tablet, and cannot bound a code without learning which code challenged what). */
+let challengesLeft = 0;
 let prepared = null;
 let worker = null;
 
@@ -164,6 +167,8 @@ async function signIn(event) {
   }
   if (reply.status !== 200) return codeError(reply.doc?.error || messages.network);
   key = derived;
+  challengesLeft = Number(root.dataset.challenges);
+  showChallengesLeft();
   $("code").value = "";
   show("step-ballot");
 }
@@ -370,9 +375,17 @@ function showReceipt(doc, digest, answer) {
   show("step-receipt");
 }
 
+function showChallengesLeft() {
+  $("challenges-left").textContent = say(messages["challenges-left"], { n: challengesLeft });
+  document.querySelector('[data-action="challenge"]').hidden = challengesLeft <= 0;
+}
+
 async function challenge() {
+  if (challengesLeft <= 0) return;
   const opened = { ballot: prepared.ballot, ...prepared.opening };
   if (!await send("challenge", opened, messages.challenging, [202])) return;
+  challengesLeft -= 1;
+  showChallengesLeft();
   const choices = prepared.opening.plaintext.map((row) => {
     const o = row.indexOf(1);
     return o < 0 ? "abstain" : pinned.manifest.options[o];
