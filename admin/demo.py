@@ -27,7 +27,7 @@ from ballot.services import (
 )
 
 DEMO_STAFF = (("zhuxituan", "presidium", "主席团秘书"), ("dengji", "clerk", "登记员"),
-              ("shencha", "reviewer", "审查员"))
+              ("jianpiao", "credentials", "监票员（印制凭证）"), ("shencha", "reviewer", "审查员"))
 DEMO_PROPOSALS = (
     ("城区新建口袋公园", "生态环境", "accepted", "已列入储备库，明年优先考虑。"),
     ("老年食堂进社区", "养老", "accepted", "已列入储备库。"),

@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin import pdf
 from admin.web import bp, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
-from ballot.models import Round
+from ballot.models import Round, StaffUser
 from ballot.record import record_zip_bytes
 from ballot.services import (
     ceremony,
@@ -25,6 +25,7 @@ from ballot.services import (
     results_export,
     roster,
     rounds,
+    staff,
 )
 from ballot.services import tally as tallying
 from ballot.services.export import record_files_for
@@ -160,11 +161,14 @@ def round_create(election_id: str) -> Response:
 
 
 @bp.get("/e/<election_id>/r/<round_id>/")
-@roles_required("presidium", "clerk")
+@roles_required("presidium", "clerk", "credentials")
 def round_view(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
+    user = db().get(StaffUser, session.get("staff_id"))
     return render_template(
         "admin/round.html", round=round_, present=rounds.present_count(db(), round_),
+        roles=staff.roles_of(user) if user else set(),
+        slips=credentials.slip_counts(db(), round_),
         required=rounds.quorum_required(db(), round_),
         enrolled=rounds.enrolled_count(db(), round_.election),
         issued=credentials.issued_count(db(), round_),
@@ -257,7 +261,7 @@ def leave(election_id: str, round_id: str) -> Response:
 
 
 @bp.post("/e/<election_id>/r/<round_id>/keys")
-@roles_required("clerk", "presidium")
+@roles_required("credentials")
 def upload_keys(election_id: str, round_id: str) -> Response:
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
     try:
@@ -275,7 +279,7 @@ def upload_keys(election_id: str, round_id: str) -> Response:
 
 
 @bp.post("/e/<election_id>/r/<round_id>/slips")
-@roles_required("clerk", "presidium")
+@roles_required("credentials")
 def print_slips(election_id: str, round_id: str) -> Response:
     """Make slips, put their public keys on the board, stream the PDF, forget the codes."""
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
@@ -298,7 +302,7 @@ def print_slips(election_id: str, round_id: str) -> Response:
 
 
 @bp.post("/e/<election_id>/r/<round_id>/void")
-@roles_required("clerk", "presidium")
+@roles_required("credentials", "clerk")
 def void_key(election_id: str, round_id: str) -> Response:
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
     try:

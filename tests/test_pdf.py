@@ -46,7 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     outcome = rehearse(sessions, CONFIG, tmp / "keys", at_rest=at_rest)
     booth = open_booth_round(sessions, CONFIG.election_id, outcome, codes=2)
     with sessions.begin() as s:
-        staff.create_staff(s, "clerk1", "clerk password 1", ["clerk", "presidium"])
+        staff.create_staff(s, "clerk1", "clerk password 1", ["clerk", "presidium", "credentials"])
     app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest, "SECRET_KEY": "pdf"})
     yield app, sessions, booth
     engine.dispose()

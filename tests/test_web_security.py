@@ -877,3 +877,17 @@ def test_https_mode_makes_every_cookie_secure_and_sends_hsts_over_plain_http(
     plain = create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST,
                         "SECRET_KEY": "https tests", "PIAOJUE_HTTPS": False}).test_client()
     assert "Strict-Transport-Security" not in plain.get("/").headers
+
+
+@pytest.mark.parametrize("path", ["slips", "keys"])
+def test_separation_of_duties_the_check_in_clerk_cannot_make_slips(
+        client: FlaskClient, site: Site, path: str) -> None:
+    """Issue 13, item 13: the clerk who checked deputies in could print slips (codes in
+    the PDF) and cast those a present deputy left unused. Slips are the credential
+    authority's role."""
+    log_in_as(client, site, make_staff(site, f"clerk-no-{path}", ["clerk", "presidium"]))
+    before = counts(site)
+    response = client.post(f"/admin/e/{site.election_id}/r/{site.round_id}/{path}",
+                           data={"csrf_token": csrf(client, "/admin/"), "count": "1"})
+    assert response.status_code == 403
+    assert counts(site) == before

@@ -93,6 +93,36 @@ def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardE
     return entry
 
 
+@dataclass(frozen=True)
+class SlipCounts:
+    """Every slip of a round, accounted for: printed (or made offline and uploaded) =
+    voided + handed out; handed out = cast + unused. Shown beside the round's
+    reconciliation, so a slip cast for a deputy who did not vote would have to be one
+    the credential authority handed to someone present."""
+
+    printed: int
+    voided: int
+    cast: int
+
+    @property
+    def handed_out(self) -> int:
+        return self.printed - self.voided
+
+    @property
+    def unused(self) -> int:
+        return self.handed_out - self.cast
+
+
+def slip_counts(session: Session, round_: Round) -> SlipCounts:
+    by_status: dict[CredentialStatus, int] = {
+        status: count for status, count in session.execute(
+            select(Credential.status, func.count()).where(Credential.round_pk == round_.id)
+            .group_by(Credential.status))}
+    return SlipCounts(printed=sum(by_status.values()),
+                      voided=by_status.get(CredentialStatus.voided, 0),
+                      cast=by_status.get(CredentialStatus.used, 0))
+
+
 def made_count(session: Session, round_: Round) -> int:
     """Keys issued so far in this round, voided ones included: the next slip is numbered one more.
 

@@ -15,7 +15,10 @@ from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import StaffUser
 from ballot.services import staff_sessions
 
-ROLES = ("presidium", "reviewer", "clerk", "department", "trustee")
+ROLES = ("presidium", "reviewer", "clerk", "credentials", "department", "trustee")
+"""``credentials`` is the credential authority (e.g. a 监票员): it alone prints slips
+or uploads the keys of slips made offline, so the clerk who checks deputies in never
+holds a code (docs/security.md, "Separation of duties")."""
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"[a-z0-9_.-]{3,64}\Z")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}

@@ -110,6 +110,7 @@ def day(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with sessions.begin() as s:
         staff.create_staff(s, "zhuxituan", PASSWORD, ["presidium"], "主席团秘书")
         staff.create_staff(s, "dengji", PASSWORD, ["clerk"], "登记员")
+        staff.create_staff(s, "jianpiao", PASSWORD, ["credentials"], "监票员")
         staff.create_staff(s, "bumen", PASSWORD, ["department"], "实施单位", department="住建局")
     at_rest = AtRestKey("session day at-rest secret")
     app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
@@ -341,7 +342,7 @@ def test_presidium_creates_the_round(day: Day) -> None:
     day.contexts.remove(department.context)
 
 
-def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
+def test_the_clerk_checks_in_the_credential_authority_issues_and_neither_can_open(day: Day) -> None:
     page = day.clerk = day.new_page()
     _log_in(page, day, "dengji")
     page.goto(day.round_url())
@@ -357,7 +358,13 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     expect(quorum).to_contain_text("✔")
     shoot(page, "admin-checkin-quorum-1024x768")
 
-    # Five slips were printed but only four deputies are present: refused.
+    # The check-in clerk holds no code: slips are the credential authority's.
+    page.goto(day.round_url())
+    expect(page.locator("form[action$='/keys']")).to_have_count(0)
+    expect(page.locator("form[action$='/slips']")).to_have_count(0)
+    _log_in(page, day, "jianpiao")
+
+    # Five slips were printed offline but only four deputies are present: refused.
     slips = credentials.make_slips(EID, RID, 5)
     day.codes, day.keys = [s.code for s in slips], [s.public_key for s in slips]
     keys_file = _write(day, "keys.json", {"format": "piaojue-credential-keys/1",
@@ -368,7 +375,9 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     assert "4 deputies present" in _error(page)
     assert _db_round(day)[3] == 0
 
-    # The fifth deputy arrives late: found with the search box.
+    # The fifth deputy arrives late: the clerk finds them with the search box.
+    _log_in(page, day, "dengji")
+    page.goto(day.round_url())
     page.get_by_role("link", name="签到").click()
     seat, name, _ = DEPUTIES[4]
     page.get_by_label("按姓名或座位号查找").fill(name)
@@ -386,7 +395,9 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     assert _success(page) == f"{name}已签到。"
     expect(quorum).to_contain_text("实到 5 / 应到 6 · 法定人数 4 ✔")
 
-    # Now the slips are printed from the page: a PDF whose codes are nowhere else.
+    # Now the credential authority prints the slips from the page: a PDF whose codes
+    # are nowhere else.
+    _log_in(page, day, "jianpiao")
     page.goto(day.round_url())
     page.get_by_label("打印凭证（PDF）：张数").fill("5")
     with page.expect_download() as download:
@@ -407,7 +418,10 @@ def test_the_clerk_checks_in_issues_keys_and_cannot_open(day: Day) -> None:
     expect(page.locator("#reconciliation")).to_have_text("应到 6 ≥ 实到 5 ≥ 发出 5 ≥ 收回 0")
     assert _db_round(day)[3] == 5
 
+    expect(page.locator("#slip-counts tbody")).to_contain_text("5")
     # Every present deputy has a slip now: no one can be unmarked.
+    _log_in(page, day, "dengji")
+    page.goto(day.round_url())
     page.get_by_role("link", name="签到").click()
     page.get_by_role("button", name=f"撤销{DEPUTIES[0][1]}的签到").click()
     assert "void an unused slip first" in _error(page)
