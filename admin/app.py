@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import booth
 from admin.config import at_rest_key, database_url, instance_secret, trusted_proxies
 from ballot.db import make_engine, make_sessionmaker
+from ballot.services import ratelimit
 from booth.shell import init_shell
 
 BOOTH_DIR = Path(booth.__file__).parent
@@ -24,6 +27,17 @@ def _flask_secret() -> str:
     refused by the next (see admin.config.instance_secret).
     """
     return os.environ.get("PIAOJUE_FLASK_SECRET") or instance_secret("flask.key")
+
+
+def _forget_claims_of_dead_requests(sessions: sessionmaker[Session]) -> None:
+    """Rate-limit claims of requests a crash cut off would count against honest
+    tablets for minutes; a starting server (each gunicorn worker) drops them. A
+    database without tables yet (before ``piaojue db upgrade``) has none."""
+    try:
+        with sessions() as session:
+            ratelimit.forget_unsettled(session)
+    except (OperationalError, ProgrammingError):
+        pass
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -56,7 +70,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"] or database_url())
     app.extensions["piaojue_engine"] = engine
-    init_shell(app, make_sessionmaker(engine))
+    sessions = make_sessionmaker(engine)
+    _forget_claims_of_dead_requests(sessions)
+    init_shell(app, sessions)
 
     # Importing these adds their pages to the admin and public blueprints.
     import admin.proposals

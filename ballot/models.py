@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.db import Base, created_at, hex32, str_pk
@@ -353,6 +354,8 @@ class RateEvent(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    pending: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """Claimed by a request that has not ended yet (ballot/services/ratelimit.py)."""
 
 
 class ProposalState(enum.StrEnum):

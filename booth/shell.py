@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ballot.services import ratelimit
 from crypto.errors import CryptoError
 
 csrf = CSRFProtect()
@@ -98,6 +99,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
         if session_ is not None:
             if exc is not None:
                 session_.rollback()
+            ratelimit.settle(session_)  # this request's rate-limit claims stay counted
             session_.close()
 
     app.after_request(_security_headers)
@@ -135,6 +137,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
         session_ = g.pop("db", None)
         if session_ is not None:
             session_.rollback()
+            ratelimit.settle(session_)
             session_.close()
         return _error_page(500, gettext("Something went wrong on our side; nothing was "
                                         "changed. Please try again."))

@@ -48,7 +48,7 @@ from ballot.models import (
     StaffUser,
 )
 from ballot.rehearsal import RehearsalConfig
-from ballot.services import elections, proposals, staff, staff_sessions
+from ballot.services import elections, proposals, ratelimit, staff, staff_sessions
 from booth import api as api_module
 from booth import proposals_public as booth_proposals
 from booth import public as public_pages
@@ -891,3 +891,20 @@ def test_separation_of_duties_the_check_in_clerk_cannot_make_slips(
                            data={"csrf_token": csrf(client, "/admin/"), "count": "1"})
     assert response.status_code == 403
     assert counts(site) == before
+
+
+def test_rate_limit_claims_of_a_crashed_request_are_dropped_when_the_server_starts(
+        site: Site) -> None:
+    """A request killed mid-flight never settles its claim: it counts (the race stays
+    bounded) until a server starts again, which drops it."""
+    with make_sessionmaker(site.engine)() as s:
+        claimed = ratelimit.attempt(s, "code", "198.51.100.7", 5, dt.timedelta(minutes=5))
+        assert claimed.allowed
+        s.info.clear()  # the process dies here: no settle
+    def left() -> int:
+        with site.session() as s:
+            return s.scalar(select(func.count()).select_from(RateEvent).where(
+                RateEvent.key == "198.51.100.7")) or 0
+    assert left() == 1
+    create_app({"DATABASE_URL": site.url, "PIAOJUE_AT_REST": AT_REST, "SECRET_KEY": "restart"})
+    assert left() == 0

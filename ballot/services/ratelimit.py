@@ -8,6 +8,11 @@ through (a check before the work and a write after it let every racing request
 through; ``tests/slow/test_rate_limits.py`` races real gunicorn workers on
 PostgreSQL). An attempt that, in the end, does not count (a right password, a
 usable code, where only failures count) is forgiven, which deletes its row.
+
+A claim is *pending* until its request has ended (``settle``, which the web
+shell calls after every request): a server killed mid-request leaves pending
+claims behind, which count like any other until the server starts again and
+``forget_unsettled`` drops them, so a crash does not lock honest tablets out.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ballot.models import RateEvent
+
+CLAIMS = "piaojue_rate_claims"
+"""Where a session keeps the ids of the claims its request made."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,10 @@ def attempt(session: Session, bucket: str, key: str, limit: int, window: dt.time
     (call it before the request writes anything). A refused attempt leaves no row."""
     now = now or dt.datetime.now(dt.UTC)
     session.execute(delete(RateEvent).where(RateEvent.at < now - dt.timedelta(days=1)))
-    event = RateEvent(bucket=bucket, key=key, at=now)
+    event = RateEvent(bucket=bucket, key=key, at=now, pending=True)
     session.add(event)
     session.commit()
+    session.info.setdefault(CLAIMS, []).append(event.id)
     used = session.scalar(select(func.count()).select_from(RateEvent).where(
         RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.at >= now - window)) or 0
     if used > limit:
@@ -51,6 +60,25 @@ def forgive(session: Session, claimed: Attempt) -> None:
     if claimed.event_id is not None:
         session.execute(delete(RateEvent).where(RateEvent.id == claimed.event_id))
         session.commit()
+        claims = session.info.get(CLAIMS, [])
+        if claimed.event_id in claims:
+            claims.remove(claimed.event_id)
+
+
+def settle(session: Session) -> None:
+    """The request that made this session's claims has ended: they stay counted."""
+    claims = session.info.pop(CLAIMS, [])
+    if claims:
+        session.rollback()
+        session.execute(update(RateEvent).where(RateEvent.id.in_(claims)).values(pending=False))
+        session.commit()
+
+
+def forget_unsettled(session: Session) -> int:
+    """At start-up: drop the claims of requests a crash cut off (how many)."""
+    dropped = session.execute(delete(RateEvent).where(RateEvent.pending.is_(True)))
+    session.commit()
+    return int(getattr(dropped, "rowcount", 0) or 0)
 
 
 def exceeded(session: Session, bucket: str, key: str, limit: int, window: dt.timedelta,
