@@ -47,6 +47,15 @@ def mark(page: Page, row_id: str, value: str) -> None:
     page.locator(f"label:has(> input[name='row-{row_id}'][value='{value}'])").click()
 
 
+def encrypt_one_mark(page: Page, site: Site, code: str, row_id: str) -> None:
+    """Sign in, mark one project 赞成, review and encrypt: the fingerprint is shown."""
+    sign_in(page, site, code)
+    mark(page, row_id, "for")
+    page.locator("[data-action=review]").click()
+    page.locator("[data-action=encrypt]").click()
+    expect(page.locator("#step-fingerprint")).to_be_visible()
+
+
 class Recorder:
     """Every request the page makes, with its body."""
 
@@ -244,11 +253,7 @@ def test_a_cast_whose_answer_is_lost_is_sent_again_and_gets_its_receipt(
             route.fulfill(response=response)
 
     page.route(re.compile(r".*/cast(\?.*)?$"), lose_the_first_answer)
-    sign_in(page, site, site.codes[3])
-    mark(page, row_ids[0], "for")
-    page.locator("[data-action=review]").click()
-    page.locator("[data-action=encrypt]").click()
-    expect(page.locator("#step-fingerprint")).to_be_visible()
+    encrypt_one_mark(page, site, site.codes[3], row_ids[0])
     page.locator("[data-action=cast]").click()
     expect(page.locator("h1")).to_contain_text("已投出", timeout=20_000)
     assert answers == [201, 200]  # stored once, then its stored receipt
@@ -272,11 +277,7 @@ def test_an_invented_receipt_is_refused_not_shown_as_cast(
         route.fulfill(response=response, body=json.dumps(doc))
 
     page.route(re.compile(r".*/cast(\?.*)?$"), invent)
-    sign_in(page, site, site.codes[4])
-    mark(page, row_ids[1], "for")
-    page.locator("[data-action=review]").click()
-    page.locator("[data-action=encrypt]").click()
-    expect(page.locator("#step-fingerprint")).to_be_visible()
+    encrypt_one_mark(page, site, site.codes[4], row_ids[1])
     page.locator("[data-action=cast]").click()
     expect(page.locator("#booth-refused")).to_be_visible(timeout=20_000)
     expect(page.locator("#booth-refused")).to_contain_text("回执的签名不是本轮次的签名")

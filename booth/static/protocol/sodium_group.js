@@ -66,19 +66,18 @@ export class SodiumPoint {
   }
 
   add(other) {
-    const heap = lib.HEAPU8;
-    heap.set(this.bytes, scratch);
-    heap.set(other.bytes, scratch + BYTES);
-    return result(lib._crypto_core_ed25519_add(scratch + 3 * BYTES, scratch, scratch + BYTES),
-                  "an addition");
+    return this.#combine(other, lib._crypto_core_ed25519_add, "an addition");
   }
 
   subtract(other) {
-    const heap = lib.HEAPU8;
-    heap.set(this.bytes, scratch);
-    heap.set(other.bytes, scratch + BYTES);
-    return result(lib._crypto_core_ed25519_sub(scratch + 3 * BYTES, scratch, scratch + BYTES),
-                  "a subtraction");
+    return this.#combine(other, lib._crypto_core_ed25519_sub, "a subtraction");
+  }
+
+  /** this ∘ other by libsodium's two-point `operation` (add or sub). */
+  #combine(other, operation, what) {
+    lib.HEAPU8.set(this.bytes, scratch);
+    lib.HEAPU8.set(other.bytes, scratch + BYTES);
+    return result(operation(scratch + 3 * BYTES, scratch, scratch + BYTES), what);
   }
 
   /** k·P for 0 < k < L on a point other than O (group.js handles the zero cases). */
