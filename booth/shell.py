@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import Babel, gettext
@@ -37,6 +38,13 @@ def uses_webassembly(path: str, endpoint: str | None) -> bool:
     """The record verification page and its worker module compile libsodium's
     WebAssembly (booth/record_verifier.py); no other page may."""
     return endpoint == "record_verifier.page" or path.startswith("/static/verify/")
+
+
+def in_language(code: str) -> str:
+    """This page in another language: the same address and query, ``lang`` replaced
+    (switching language used to drop the query, a tracking search say)."""
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return "?" + urlencode([*query, ("lang", code)])
 
 
 def select_locale() -> str:
@@ -107,7 +115,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {"languages": LANGUAGES, "current_locale": select_locale(),
-                "staff_user": session.get("staff_name")}
+                "staff_user": session.get("staff_name"), "in_language": in_language}
 
     handlers: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400,
                                             Forbidden: 403,
