@@ -171,7 +171,7 @@ def round_view(election_id: str, round_id: str) -> str:
         slips=credentials.slip_counts(db(), round_),
         required=rounds.quorum_required(db(), round_),
         enrolled=rounds.enrolled_count(db(), round_.election),
-        issued=credentials.issued_count(db(), round_),
+        issued=rounds.issued_count(db(), round_),
         turnout=turnout(db(), round_) if round_.manifest_json else None,
         shares=tallying.shares_in(db(), round_))
 

@@ -268,7 +268,7 @@ def test_issue_never_exceeds_the_deputies_present(drafted: Rehearsal) -> None:
         _issue(drafted, [x.public_key for x in slips[4:]])
     _in_round(drafted, lambda s, r: credentials.void(s, r, slips[0].public_key))
     _issue(drafted, [x.public_key for x in slips[4:]])  # a voided key no longer counts
-    assert _in_round(drafted, credentials.issued_count) == 6
+    assert _in_round(drafted, rounds.issued_count) == 6
     assert _round_state(drafted) == (RoundState.draft, True, 3, 7, 6)
 
 
@@ -291,7 +291,7 @@ def test_issue_refuses_bad_batches(drafted: Rehearsal) -> None:
             _issue(drafted, keys)
         assert _round_state(drafted) == before, keys
     _issue(drafted, good[1:])
-    assert _in_round(drafted, credentials.issued_count) == 3
+    assert _in_round(drafted, rounds.issued_count) == 3
 
 
 def test_issue_in_a_closed_round_is_refused(drafted: Rehearsal) -> None:

@@ -99,7 +99,7 @@ def close_command(election_id: str, round_id: str) -> None:
     """Close voting and show the reconciliation (应到 ≥ 实到 ≥ 发出 ≥ 收回)."""
     with transaction() as s:
         round_ = rounds.close_round(s, rounds.get_round(s, election_id, round_id))
-        issued, cast = credentials.issued_count(s, round_), tallying.cast_count(s, round_)
+        issued, cast = rounds.issued_count(s, round_), tallying.cast_count(s, round_)
         enrolled = rounds.enrolled_count(s, round_.election)
     ok(f"round {round_id} is closed: 应到 enrolled {enrolled} ≥ 实到 present "
        f"{round_.present} ≥ 发出 issued {issued} ≥ 收回 cast {cast}")

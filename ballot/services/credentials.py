@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import BoardEntry, Credential, CredentialStatus, Round, RoundState
 from ballot.services import board
-from ballot.services.rounds import freeze, present_count
+from ballot.services.rounds import freeze, issued_count, present_count
 from crypto.canonical import hex_bytes
 from crypto.credentials import (
     check_ed25519_public_key,
@@ -49,13 +49,6 @@ def make_slips(election_id: str, round_id: str, count: int,
         key = derive_credential_key(code, election_id, round_id)
         slips.append(Slip(code, public_key_bytes(key).hex()))
     return slips
-
-
-def issued_count(session: Session, round_: Round) -> int:
-    """Keys issued less those voided: what reconciliation calls issued (发出)."""
-    return session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.round_pk == round_.id,
-        Credential.status != CredentialStatus.voided)) or 0
 
 
 def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardEntry:

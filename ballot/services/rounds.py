@@ -12,6 +12,8 @@ from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import (
     Attendance,
     BoardHead,
+    Credential,
+    CredentialStatus,
     Deputy,
     Election,
     ElectionState,
@@ -187,6 +189,15 @@ def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
     return attendance
 
 
+def issued_count(session: Session, round_: Round) -> int:
+    """Keys issued less those voided: what reconciliation calls issued (发出). Here, with
+    the round's other counts, because check-in needs it too (credentials.issue keeps
+    live credentials at most those present, undo_check_in keeps them so)."""
+    return session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.round_pk == round_.id,
+        Credential.status != CredentialStatus.voided)) or 0
+
+
 def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
     if round_.state != RoundState.draft:
         raise Conflict("check-in can only be undone before the round opens")
@@ -194,8 +205,6 @@ def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
                                                        Attendance.deputy_id == deputy.id))
     if existing is None:
         raise NotFound(f"{deputy.name} was not checked in")
-    from ballot.services.credentials import issued_count
-
     if issued_count(session, round_) > present_count(session, round_) - 1:
         raise Conflict(f"{deputy.name} cannot be unmarked: every present deputy has a slip "
                        "already; void an unused slip first")

@@ -14,8 +14,7 @@ from ballot.models import Round, RoundKind, RoundState, TrusteeDecryption
 from ballot.rules import Reconciliation, compute_result
 from ballot.services import board, rectification, tracking
 from ballot.services.ceremony import published_commitments
-from ballot.services.credentials import issued_count
-from ballot.services.rounds import create_round, manifest_of
+from ballot.services.rounds import create_round, issued_count, manifest_of
 from ballot.tally_request import make_request
 from crypto.canonical import canonical_json, parse_json, point_from_hex
 from crypto.ceremony import public_share

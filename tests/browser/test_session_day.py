@@ -212,7 +212,7 @@ def _db_round(day: Day) -> tuple[RoundState, Any, Any, int]:
     with day.sessions.begin() as s:
         round_ = rounds.get_round(s, EID, RID)
         return (round_.state, round_.counts, round_.result,
-                credentials.issued_count(s, round_))
+                rounds.issued_count(s, round_))
 
 
 # -- the day -------------------------------------------------------------------------------
