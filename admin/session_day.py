@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import flash, redirect, render_template, request, send_file, session, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin import pdf
-from admin.web import bp, form_int, roles_required
+from admin.web import bp, current_staff, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
-from ballot.models import Round, StaffUser
+from ballot.models import Round
 from ballot.record import record_zip_bytes
 from ballot.services import (
     ceremony,
@@ -164,14 +164,13 @@ def round_create(election_id: str) -> Response:
 @roles_required("presidium", "clerk", "credentials")
 def round_view(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
-    user = db().get(StaffUser, session.get("staff_id"))
+    slips = credentials.slip_counts(db(), round_)
     return render_template(
         "admin/round.html", round=round_, present=rounds.present_count(db(), round_),
-        roles=staff.roles_of(user) if user else set(),
-        slips=credentials.slip_counts(db(), round_),
+        roles=staff.roles_of(current_staff()), slips=slips,
         required=rounds.quorum_required(db(), round_),
         enrolled=rounds.enrolled_count(db(), round_.election),
-        issued=rounds.issued_count(db(), round_),
+        issued=slips.handed_out,
         turnout=turnout(db(), round_) if round_.manifest_json else None,
         shares=tallying.shares_in(db(), round_))
 

@@ -17,9 +17,9 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin.pdf import year_report_pdf
-from admin.web import bp, form_int, roles_required
+from admin.web import bp, current_staff, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
-from ballot.models import StaffUser, TrackedProject
+from ballot.models import TrackedProject
 from ballot.services import elections, rectification, roster, rounds, staff, tracking
 from ballot.services.attachments import MAX_ATTACHMENT, Attachment
 from ballot.services.year_report import year_report, year_report_xlsx
@@ -29,12 +29,6 @@ from booth.shell import db
 PRESIDIUM_ACTIONS = ("plan", "milestone", "supervisors", "check", "publish_question",
                      "withhold_question")
 DEPARTMENT_ACTIONS = ("update", "milestone_done", "answer", "report")
-
-
-def _user() -> StaffUser:
-    user = db().get(StaffUser, session.get("staff_id"))
-    assert user is not None  # roles_required let the request through
-    return user
 
 
 def _actor() -> str:
@@ -63,12 +57,13 @@ def _refused(error: Exception, target: str) -> Response:
 @roles_required("presidium", "department")
 def tracked_list(election_id: str) -> str:
     election = elections.get_election(db(), election_id)
+    user = current_staff()
+    roles = staff.roles_of(user)
     return render_template(
         "admin/tracked_list.html", election=election,
         projects=tracking.tracked_projects(db(), election),
-        pending=tracking.pending_questions, user=_user(), roles=staff.roles_of(_user()),
-        may_see=lambda t: tracking.may_see_private(t, staff.roles_of(_user()),
-                                                   _user().department),
+        pending=tracking.pending_questions, user=user, roles=roles,
+        may_see=lambda t: tracking.may_see_private(t, roles, user.department),
         unordered=rectification.unordered_flags(db(), election),
         awaiting=rectification.awaiting_rerating(db(), election),
         open_tasks=rectification.open_tasks(db(), election), today=dt.date.today())
@@ -79,7 +74,7 @@ def tracked_list(election_id: str) -> str:
 def tracked_view(election_id: str, code: str) -> str:
     election = elections.get_election(db(), election_id)
     tracked = tracking.get_tracked(db(), election, code)
-    user = _user()
+    user = current_staff()
     tracking.check_may_see_private(tracked, staff.roles_of(user), user.department)
     return render_template(
         "admin/tracked.html", election=election, t=tracked, roles=staff.roles_of(user),
@@ -129,7 +124,7 @@ def _action(tracked: TrackedProject, action: str) -> Callable[[], object]:
 @roles_required("presidium", "department")
 def tracked_action(election_id: str, code: str, action: str) -> Response:
     target = url_for("admin.tracked_view", election_id=election_id, code=code)
-    user = _user()
+    user = current_staff()
     roles = staff.roles_of(user)
     try:
         tracked = tracking.get_tracked(db(), elections.get_election(db(), election_id), code)

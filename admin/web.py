@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ballot.errors import DomainError
+from ballot.models import StaffUser
 from ballot.services import elections, public, ratelimit, staff, staff_sessions
 from booth.shell import db
 
@@ -55,12 +57,19 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 session.pop("staff_session", None)
                 return redirect(url_for("admin.login", next=request.path))
             db().commit()  # last_seen, when it moved
+            g.staff_user = user
             if not staff.roles_of(user) & set(roles):
                 return render_template("error.html", status=403, message=gettext(
                     "Your account does not have the role this page needs.")), 403
             return view(*args, **kwargs)
         return wrapped  # type: ignore[return-value]
     return decorate
+
+
+def current_staff() -> StaffUser:
+    """The staff member of this request, as ``roles_required`` found them."""
+    user: StaffUser = g.staff_user
+    return user
 
 
 def public_route(view: F) -> F:

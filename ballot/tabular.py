@@ -128,6 +128,17 @@ def _read_xlsx(data: bytes, aliases: dict[str, str]) -> tuple[list[str], list[Ro
         return _read_xlsx_quietly(data, aliases)
 
 
+WIDE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{2,3})[0-9]')
+"""A cell's reference in columns AA and beyond (the rest are within the limit)."""
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
 def _check_xlsx_size(data: bytes) -> None:
     """Refuse a workbook that unpacks too large or holds too many cells, before parsing."""
     try:
@@ -148,17 +159,6 @@ def _check_xlsx_size(data: bytes) -> None:
                 raise InvalidInput(f"the file has more than {MAX_COLUMNS} columns")
     except XLSX_ERRORS as exc:
         raise InvalidInput(f"not a readable XLSX workbook: {exc}") from None
-
-
-WIDE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{2,3})[0-9]')
-"""A cell's reference in columns AA and beyond (the rest are within the limit)."""
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - ord("A") + 1
-    return number
 
 
 def _trimmed(values: tuple[object, ...]) -> list[str]:

@@ -27,6 +27,7 @@ STATIC = Path(__file__).parent / "static"
 OFFLINE_SCRIPT = STATIC / "vendor" / "verify-offline.js"
 """Built by ``npm run vendor`` (``make`` runs it): the page and its worker in one script."""
 
+
 def messages() -> dict[str, str]:
     """The page's words, translated here; ``{name}`` fields are filled in by the script."""
     return {

@@ -80,12 +80,3 @@ def forget_unsettled(session: Session) -> int:
     session.commit()
     return int(getattr(dropped, "rowcount", 0) or 0)
 
-
-def exceeded(session: Session, bucket: str, key: str, limit: int, window: dt.timedelta,
-             now: dt.datetime | None = None) -> bool:
-    """Has ``key`` used up ``limit`` within ``window``? (Reading only: for pages that show
-    a limit, never to guard work, which ``attempt`` does.)"""
-    now = now or dt.datetime.now(dt.UTC)
-    used = session.scalar(select(func.count()).select_from(RateEvent).where(
-        RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.at >= now - window)) or 0
-    return used >= limit

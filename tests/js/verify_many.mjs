@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 
 import { useSodium } from "../../booth/static/protocol/sodium_group.js";
 import {
-  RecordInvalid, checkBoardSlice, newMemo, verifyRecordFiles,
+  RecordInvalid, boardSliceJobs, checkBoardSlice, newMemo, verifyRecordFiles,
 } from "../../booth/static/protocol/verifier.js";
 import sodium from "../../booth/static/vendor/sodium.js";
 
@@ -22,19 +22,13 @@ if (!["noble", "sodium", "sliced"].includes(mode)) {
 }
 if (mode !== "noble") await useSodium(sodium);
 
-const utf8 = new TextDecoder();
-
-/** What the page's workers would hand the final pass, or none when the files are missing. */
+/** What the page's workers would hand the final pass (booth/static/verify/run.js). */
 function slicesOf(files, size) {
-  if (!["manifest.json", "election.json", "board.jsonl"].every((n) => n in files)) return [];
-  const text = utf8.decode(files["board.jsonl"]);
-  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : [];
+  const { manifest, election, parts } = boardSliceJobs(files, size);
   const slices = [];
-  for (let first = 1; first <= lines.length; first += size) {
+  for (const { first, lines } of parts) {
     try {
-      slices.push(checkBoardSlice(utf8.decode(files["manifest.json"]),
-                                  utf8.decode(files["election.json"]), first,
-                                  lines.slice(first - 1, first - 1 + size)));
+      slices.push(checkBoardSlice(manifest, election, first, lines));
     } catch {
       // as the page's worker: a slice that cannot pin the round is left to the full pass
     }

@@ -17,7 +17,7 @@ const IDENTITY_HEX = "01" + "00".repeat(31);
  * before about eight times faster. The two must agree on every point they
  * accept and every product: tests/js/ runs the shared vectors through both.
  */
-export const NOBLE = Object.freeze({
+const NOBLE = Object.freeze({
   name: "noble",
   Point: ed25519.Point,
   /** A point of the prime-order subgroup other than O, or null (any other bytes). */
@@ -38,7 +38,7 @@ export const NOBLE = Object.freeze({
   },
 });
 
-export let backend = NOBLE;
+let backend = NOBLE;
 /** The class of this module's points, for `instanceof` (hashing.js). */
 export let Point = NOBLE.Point;
 export let G = NOBLE.Point.BASE;

@@ -128,6 +128,31 @@ export function newMemo() {
 }
 
 /**
+ * The board cut into slices for checkBoardSlice: the manifest's and the election's
+ * text, the number of lines, and {first, lines} of at most `size` lines each (`size`
+ * a number, or a function of the number of lines). None (an empty list of parts)
+ * when the files a slice needs are missing or the board cannot be read as lines: the
+ * full pass then checks every entry itself, and names what is wrong.
+ */
+export function boardSliceJobs(files, size) {
+  const needed = ["manifest.json", "election.json", "board.jsonl"];
+  let all = [];
+  try {
+    if (needed.every((n) => n in files)) all = lines(files, "board.jsonl");
+  } catch (exc) {
+    if (!(exc instanceof RecordInvalid)) throw exc;
+  }
+  const text = (name) => (name in files ? new TextDecoder().decode(files[name]) : "");
+  const step = typeof size === "function" ? size(all.length) : size;
+  const parts = [];
+  for (let first = 1; first <= all.length; first += step) {
+    parts.push({ first, lines: all.slice(first - 1, first - 1 + step) });
+  }
+  return { manifest: text("manifest.json"), election: text("election.json"), total: all.length,
+           parts };
+}
+
+/**
  * The costly part of the board step for board lines first, first + 1, …, which
  * may run apart from the rest and in parallel (one slice per Web Worker): each
  * cast or spoiled entry's proofs, signature or opening. Returns {verdicts, aggregates}

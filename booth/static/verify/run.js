@@ -3,9 +3,8 @@
 // is free, so every core stays busy and progress moves evenly; then one worker
 // runs the whole verifier in order, with the slices' verdicts, which is what
 // makes the first failure the same as a single pass's (and as Python's).
+import { boardSliceJobs } from "../protocol/verifier.js";
 import { readRecordZip } from "../protocol/zip.js";
-
-const utf8 = new TextDecoder("utf-8");
 
 /** Inflate a zip member with the browser's own DecompressionStream. */
 export async function inflateRaw(data) {
@@ -16,11 +15,6 @@ export async function inflateRaw(data) {
 /** The record's members by name, or a RecordFormatError naming what is wrong. */
 export function readRecord(bytes) {
   return readRecordZip(bytes, inflateRaw);
-}
-
-function boardLines(files) {
-  const text = utf8.decode(files["board.jsonl"]);
-  return text.endsWith("\n") ? text.slice(0, -1).split("\n") : [];
 }
 
 function ask(worker, message) {
@@ -46,8 +40,7 @@ export async function verifyInWorkers(files, { count, makeWorker, events = {} })
   try {
     const groups = await Promise.all(workers.map((w) => ask(w, { kind: "hello" })));
     events.ready?.(groups[0].group);
-    const missing = ["manifest.json", "election.json", "board.jsonl"].some((n) => !(n in files));
-    const slices = missing ? [] : await checkSlices(files, workers, events);
+    const slices = await checkSlices(files, workers, events);
     workers[0].addEventListener("message", ({ data }) => {
       if (data.kind === "step") events.step?.(data.step, data.text);
       if (data.kind === "board") events.board?.(data.done, data.total);
@@ -59,24 +52,20 @@ export async function verifyInWorkers(files, { count, makeWorker, events = {} })
 }
 
 async function checkSlices(files, workers, events) {
-  const manifest = utf8.decode(files["manifest.json"]);
-  const election = utf8.decode(files["election.json"]);
-  const lines = boardLines(files);
-  const size = Math.max(1, Math.min(16, Math.ceil(lines.length / (workers.length * 8))));
-  const queue = [];
-  for (let first = 1; first <= lines.length; first += size) queue.push(first);
+  // About eight slices a worker (at most 16 lines each), so the load stays even.
+  const { manifest, election, total, parts } = boardSliceJobs(
+    files, (lines) => Math.max(1, Math.min(16, Math.ceil(lines / (workers.length * 8)))));
   const slices = [];
   let done = 0;
-  events.slices?.(0, lines.length);
+  events.slices?.(0, total);
   await Promise.all(workers.map(async (worker) => {
-    while (queue.length) {
-      const first = queue.shift();
-      const part = lines.slice(first - 1, first - 1 + size);
+    while (parts.length) {
+      const { first, lines } = parts.shift();
       const answer = await ask(worker, { kind: "slice", id: first, manifest, election, first,
-                                         lines: part });
+                                         lines });
       if (answer.aggregates !== null) slices.push(answer);
-      done += part.length;
-      events.slices?.(done, lines.length);
+      done += lines.length;
+      events.slices?.(done, total);
     }
   }));
   return slices.map(({ verdicts, aggregates }) => ({ verdicts, aggregates }));
