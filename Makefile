@@ -64,7 +64,12 @@ bench: $(BIN)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis node_modules $(VENDOR)
 
+# The domain errors' and labels' message ids (ballot/errors.py): each error class is a keyword.
+ERROR_KEYWORDS := $(foreach k,DomainError NotFound Conflict InvalidInput Forbidden CastRefused \
+	AlreadyCast CredentialUnusable UnsupportedBody Message N_,-k $(k))
+
 translations: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -o booth/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext $(ERROR_KEYWORDS) \
+	  -o booth/translations/messages.pot .
 	$(BIN)/pybabel update -i booth/translations/messages.pot -d booth/translations -l zh_Hans_CN --width 100
 	$(BIN)/pybabel compile -d booth/translations

@@ -80,7 +80,8 @@ def instance_secret(name: str, directory: Path | None = None) -> str:
             os.unlink(temporary)
     secret = path.read_text().strip()
     if len(secret) < 16:
-        raise InvalidInput(f"{path} holds no usable secret; remove it to have a new one made")
+        raise InvalidInput("%(path)s holds no usable secret; remove it to have a new one made",
+                           path=path)
     return secret
 
 

@@ -125,7 +125,7 @@ def results_pdf(round_: Round, verify_url: str) -> bytes:
     """The results report in Chinese: reconciliation, table, chart, how to verify."""
     result: dict[str, Any] | None = round_.result
     if not result:
-        raise Conflict(f"round {round_.round_id} has no result yet")
+        raise Conflict("round %(round_id)s has no result yet", round_id=round_.round_id)
     titles = {r.project.code: r.project.title for r in round_.rows}
     pdf = _document()
     pdf.add_page()

@@ -12,8 +12,9 @@ from admin.web import bp, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.models import ProposalState
 from ballot.services import elections, proposals
+from ballot.services.proposals_export import proposal_table
 from ballot.spreadsheet import XLSX_MIME, csv_bytes, xlsx_bytes
-from booth.shell import db
+from booth.shell import catalog, db, refusal
 
 
 def _actor() -> str:
@@ -82,7 +83,7 @@ def proposal_action(election_id: str, proposal_id: int, action: str) -> Response
             raise InvalidInput(gettext("Unknown action."))
     except DomainError as exc:
         db().rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(target)
     db().commit()
     flash(gettext("Saved."), "success")
@@ -104,7 +105,7 @@ def proposals_import(election_id: str) -> Response:
                                            dry_run=dry_run)
     except DomainError as exc:
         db().rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(target)
     db().commit()
     flash(gettext("Every row is valid; nothing was imported (dry run).") if dry_run
@@ -126,7 +127,7 @@ def adopt(election_id: str) -> Response | str:
                                  title=request.form.get("title") or None)
     except DomainError as exc:
         db().rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("admin.adopt", election_id=election_id))
     db().commit()
     flash(gettext("The candidate list is adopted: round %(r)s.", r=round_.round_id), "success")
@@ -138,16 +139,11 @@ def adopt(election_id: str) -> Response | str:
 @roles_required("reviewer", "presidium")
 def proposals_export(election_id: str, kind: str) -> Response:
     election = elections.get_election(db(), election_id)
-    header = ["tracking_code", "title", "category", "state", "answer", "source", "place",
-              "cost_wan", "proposer_name", "history"]
-    rows = [[p.tracking_code, p.title, p.category, p.state.value, p.answer, p.source,
-             p.place, str(p.cost_wan or ""), p.proposer_name,
-             " | ".join(f"{e.at:%Y-%m-%d} {e.actor}: {e.action} {e.to_state or ''} {e.note}"
-                        for e in p.events)] for p in proposals.listing(db(), election)]
+    header, rows = proposal_table(db(), election, catalog)
     if kind == "csv":
         data, mime = csv_bytes(header, rows), "text/csv"
     elif kind == "xlsx":
-        data, mime = xlsx_bytes([("proposals", header, rows)]), XLSX_MIME
+        data, mime = xlsx_bytes([(gettext("Proposals"), header, rows)]), XLSX_MIME
     else:
         raise InvalidInput(gettext("Unknown export."))
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,

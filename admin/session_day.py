@@ -31,7 +31,7 @@ from ballot.services import tally as tallying
 from ballot.services.export import record_files_for
 from ballot.services.public import turnout
 from ballot.spreadsheet import XLSX_MIME
-from booth.shell import db
+from booth.shell import catalog, db, refusal, say
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
@@ -51,7 +51,7 @@ def _done(message: str, target: str) -> Response:
 
 def _refused(error: Exception, target: str) -> Response:
     db().rollback()
-    flash(str(error), "error")
+    flash(refusal(error), "error")
     return redirect(target)
 
 
@@ -65,7 +65,7 @@ def _upload_json() -> Any:
     try:
         return parse_json(data)
     except CryptoError as exc:
-        raise InvalidInput(f"{upload.filename}: {exc}") from None
+        raise InvalidInput("%(filename)s: %(exc)s", filename=upload.filename, exc=exc) from None
 
 
 @bp.get("/e/<election_id>/")
@@ -83,15 +83,15 @@ def election(election_id: str) -> str:
 def ceremony_upload(election_id: str) -> Response:
     target = url_for("admin.election", election_id=election_id)
     try:
-        message = ceremony.import_trustee_file(db(), elections.get_election(db(), election_id),
-                                               _upload_json())
+        step = ceremony.import_trustee_file(db(), elections.get_election(db(), election_id),
+                                            _upload_json())
     except (DomainError, CryptoError) as exc:
         return _refused(exc, target)
-    if message.startswith("COMPLAINT"):
+    if step.complaint:  # stored, so committed: the ceremony stops and the complaint is public
         db().commit()
-        flash(message, "error")
+        flash(say(step.message), "error")
         return redirect(target)
-    return _done(message, target)
+    return _done(say(step.message), target)
 
 
 @bp.get("/e/<election_id>/ceremony.json")
@@ -331,9 +331,9 @@ def export(election_id: str, round_id: str, kind: str) -> Response:
     if kind == "record.zip":
         data, mime = record_zip_bytes(record_files_for(db(), round_)), "application/zip"
     elif kind == "results.csv":
-        data, mime = results_export.results_csv(round_), "text/csv"
+        data, mime = results_export.results_csv(round_, catalog), "text/csv"
     elif kind == "results.xlsx":
-        data = results_export.results_xlsx(round_)
+        data = results_export.results_xlsx(round_, catalog)
         mime = XLSX_MIME
     elif kind == "results.pb":
         data, mime = results_export.pabulib(round_).encode("utf-8"), "text/plain"

@@ -24,7 +24,7 @@ from ballot.services import elections, rectification, roster, rounds, staff, tra
 from ballot.services.attachments import MAX_ATTACHMENT, Attachment
 from ballot.services.year_report import year_report, year_report_xlsx
 from ballot.spreadsheet import XLSX_MIME
-from booth.shell import db
+from booth.shell import db, refusal
 
 PRESIDIUM_ACTIONS = ("plan", "milestone", "supervisors", "check", "publish_question",
                      "withhold_question")
@@ -49,7 +49,7 @@ def _saved(target: str, message: str | None = None) -> Response:
 
 def _refused(error: Exception, target: str) -> Response:
     db().rollback()
-    flash(str(error), "error")
+    flash(refusal(error), "error")
     return redirect(target)
 
 

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, Length
 from ballot.errors import DomainError
 from ballot.models import StaffUser
 from ballot.services import elections, public, ratelimit, staff, staff_sessions
-from booth.shell import db
+from booth.shell import db, refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 LOGIN_ATTEMPTS = 5
@@ -157,7 +157,7 @@ def election_create() -> Response:
             categories=form.get("categories", "").splitlines() or None)
     except DomainError as exc:
         db().rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("admin.dashboard"))
     db().commit()
     flash(gettext("Election %(e)s created.", e=e.id), "success")

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot import trustee as trustee_side
+from ballot.candidate_ratio import MAX_SURPLUS
 from ballot.errors import InvalidInput
 from ballot.models import Round
 from ballot.services import (
@@ -88,6 +89,14 @@ class RehearsalConfig:
     year: int = 2026
     scrypt_n: int = DEFAULT_SCRYPT_N
 
+    def candidate_ratio(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The election's 差额 ratio: the law's floor of 1/5 and the widest ceiling, so every
+        shape ``check`` accepts (and any further round after it) is legal; with as many rows
+        as seats there is no surplus to ask for (ballot.candidate_ratio)."""
+        if self.kind == "selection" and self.rows == self.seats:
+            return (0, 1), (MAX_SURPLUS, 1)
+        return (1, 5), (MAX_SURPLUS, 1)
+
     def check(self) -> None:
         """Refuse impossible settings, naming the one that is wrong."""
         if self.kind not in ("selection", "rating"):
@@ -96,6 +105,8 @@ class RehearsalConfig:
             raise InvalidInput("rows must be between 1 and 200")
         if self.kind == "selection" and not 1 <= self.seats <= self.rows:
             raise InvalidInput("seats must be between 1 and the number of rows")
+        if self.kind == "selection" and self.rows > self.seats * (1 + MAX_SURPLUS):
+            raise InvalidInput("at most %(most)s candidates per seat (差额)", most=1 + MAX_SURPLUS)
         if self.kind == "selection" and self.options not in (SELECTION_OPTIONS,
                                                              APPROVAL_OPTIONS):
             raise InvalidInput("options must be 'for,against' or 'for'")
@@ -249,7 +260,8 @@ class Rehearsal:
                 s, election_id=self.eid, congress_name=config.congress_name, level="county",
                 year=config.year,
                 trustee_names=[f"监票人{i}" for i in range(1, config.trustees + 1)],
-                threshold=config.threshold, at_rest=self.at_rest, rng=self.rng)
+                threshold=config.threshold, at_rest=self.at_rest, rng=self.rng,
+                candidate_ratio=config.candidate_ratio())
             roster.import_deputies(s, election, _deputies_csv(config, self.chooser),
                                    "deputies.csv")
             roster.import_projects(s, election, _projects_csv(config), "projects.csv")
@@ -270,10 +282,10 @@ class Rehearsal:
             for i in range(1, self.config.trustees + 1):
                 doc = make(i)
                 with self.sessions.begin() as s:
-                    message = ceremony.import_trustee_file(
+                    step = ceremony.import_trustee_file(
                         s, elections.get_election(s, eid), doc)
             self.progress("ceremony", done, len(steps))
-        self.log.append(message)
+        self.log.append(str(step))
 
     def open(self) -> Manifest:
         """Create the round, check deputies in, issue slips (voiding lost ones), open it."""

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ballot.errors import InvalidInput
+from ballot.errors import InvalidInput, Message
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
@@ -38,10 +38,10 @@ class Row:
     values: dict[str, str]
 
     @property
-    def problem(self) -> str | None:
+    def problem(self) -> Message | None:
         """What makes this row unusable whatever its columns mean, if anything."""
         if any(has_control(v) for v in self.values.values()):
-            return f"row {self.number}: a cell contains a control character"
+            return Message("row %(row)s: a cell contains a control character", row=self.number)
         return None
 
 
@@ -49,18 +49,20 @@ def _rows(header: list[str], body: Iterator[list[str]], aliases: dict[str, str])
     columns = [aliases.get(h.strip().lower(), aliases.get(h.strip(), h.strip().lower()))
                for h in header]
     if len(header) > MAX_COLUMNS:
-        raise InvalidInput(f"the file has more than {MAX_COLUMNS} columns")
+        raise InvalidInput("the file has more than %(max_columns)s columns",
+                           max_columns=MAX_COLUMNS)
     rows = []
     for number, values in enumerate(body, 2):
         if number > MAX_SCANNED_ROWS + 1:
-            raise InvalidInput(f"the file has more than {MAX_SCANNED_ROWS} rows, "
-                               "counting empty ones")
+            raise InvalidInput("the file has more than %(max_scanned_rows)s rows, counting empty "
+                               "ones", max_scanned_rows=MAX_SCANNED_ROWS)
         if len(values) > MAX_COLUMNS and any(str(v).strip() for v in values[MAX_COLUMNS:]):
-            raise InvalidInput(f"row {number}: the file has more than {MAX_COLUMNS} columns")
+            raise InvalidInput("row %(number)s: the file has more than %(max_columns)s columns",
+                               number=number, max_columns=MAX_COLUMNS)
         if not any(str(v).strip() for v in values):
             continue
         if len(rows) >= MAX_ROWS:
-            raise InvalidInput(f"the file has more than {MAX_ROWS} rows")
+            raise InvalidInput("the file has more than %(max_rows)s rows", max_rows=MAX_ROWS)
         padded = [*values, *[""] * (len(columns) - len(values))]
         rows.append(Row(number, {c: str(v).strip() for c, v in zip(columns, padded,
                                                                     strict=False) if c}))
@@ -70,7 +72,8 @@ def _rows(header: list[str], body: Iterator[list[str]], aliases: dict[str, str])
 def read_table(data: bytes, filename: str, aliases: dict[str, str]) -> tuple[list[str], list[Row]]:
     """Columns (after aliases) and rows of a .csv or .xlsx file."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise InvalidInput("the file is larger than %(max_upload_bytes)s MB",
+                           max_upload_bytes=MAX_UPLOAD_BYTES // (1024 * 1024))
     name = filename.lower()
     if name.endswith(".csv"):
         header, rows = _read_csv(data, aliases)
@@ -110,7 +113,8 @@ def _read_csv(data: bytes, aliases: dict[str, str]) -> tuple[list[str], list[Row
         return header, _rows(header, reader, aliases)
     except csv.Error as exc:  # e.g. a cell over 128 KB; reported with its line
         reason = str(exc).split(" - ", 1)[0]  # without Python's advice on opening files
-        raise InvalidInput(f"not a readable CSV file (line {reader.line_num}): {reason}") from None
+        raise InvalidInput("not a readable CSV file (line %(line_num)s): %(reason)s",
+                           line_num=reader.line_num, reason=reason) from None
 
 
 XLSX_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, KeyError, ValueError,
@@ -146,7 +150,8 @@ def _check_xlsx_size(data: bytes) -> None:
             members = archive.infolist()
             if sum(m.file_size for m in members) > MAX_XLSX_UNPACKED_BYTES:
                 raise InvalidInput("the workbook unpacks to more than "
-                                   f"{MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB")
+                                   "%(max_xlsx_unpacked_bytes)s MB",
+                                   max_xlsx_unpacked_bytes=MAX_XLSX_UNPACKED_BYTES // (1024 * 1024))
             cells = widest = 0
             for member in members:
                 if member.filename.startswith("xl/worksheets/"):
@@ -154,11 +159,13 @@ def _check_xlsx_size(data: bytes) -> None:
                     cells += xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b":c ")
                     widest = max([widest, *map(_column_number, WIDE_CELL.findall(xml))])
             if cells > MAX_XLSX_CELLS:
-                raise InvalidInput(f"the workbook has more than {MAX_XLSX_CELLS} cells")
+                raise InvalidInput("the workbook has more than %(max_xlsx_cells)s cells",
+                                   max_xlsx_cells=MAX_XLSX_CELLS)
             if widest > MAX_COLUMNS:
-                raise InvalidInput(f"the file has more than {MAX_COLUMNS} columns")
+                raise InvalidInput("the file has more than %(max_columns)s columns",
+                                   max_columns=MAX_COLUMNS)
     except XLSX_ERRORS as exc:
-        raise InvalidInput(f"not a readable XLSX workbook: {exc}") from None
+        raise InvalidInput("not a readable XLSX workbook: %(exc)s", exc=exc) from None
 
 
 def _trimmed(values: tuple[object, ...]) -> list[str]:
@@ -175,7 +182,7 @@ def _read_xlsx_quietly(data: bytes, aliases: dict[str, str]) -> tuple[list[str],
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
-        raise InvalidInput(f"not a readable XLSX workbook: {exc}") from None
+        raise InvalidInput("not a readable XLSX workbook: %(exc)s", exc=exc) from None
     try:
         if not book.worksheets:
             raise InvalidInput("the workbook has no sheet")
@@ -190,6 +197,6 @@ def _read_xlsx_quietly(data: bytes, aliases: dict[str, str]) -> tuple[list[str],
             raise InvalidInput("the workbook's first sheet is empty: a header row is expected")
         return header, _rows(header, cells, aliases)
     except XLSX_ERRORS as exc:
-        raise InvalidInput(f"not a readable XLSX workbook: {exc}") from None
+        raise InvalidInput("not a readable XLSX workbook: %(exc)s", exc=exc) from None
     finally:
         book.close()

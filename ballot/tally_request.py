@@ -45,7 +45,8 @@ def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedReque
     cores to spare); they are handed public data only.
     """
     if not isinstance(request, dict) or request.get("format") != REQUEST_FORMAT:
-        raise InvalidInput(f"not a decryption request ({REQUEST_FORMAT})")
+        raise InvalidInput("not a decryption request (%(format)s)",
+                           format=REQUEST_FORMAT)
     try:
         files = {
             "manifest.json": str(request["manifest"]).encode("utf-8"),
@@ -54,12 +55,12 @@ def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedReque
         }
         checked = verify_board_files(files, jobs)
     except (KeyError, TypeError) as exc:
-        raise InvalidInput(f"the decryption request lacks {exc}") from None
+        raise InvalidInput("the decryption request lacks %(exc)s", exc=exc) from None
     except RecordInvalid as exc:
-        raise InvalidInput(f"the decryption request does not verify: {exc}") from None
+        raise InvalidInput("the decryption request does not verify: %(exc)s", exc=exc) from None
     if checked.manifest.election_id != election_id:
-        raise InvalidInput(f"the request is for election {checked.manifest.election_id!r}, "
-                           f"not {election_id!r}")
+        raise InvalidInput("the request is for election %(election_id)r, not %(election_id2)r",
+                           election_id=checked.manifest.election_id, election_id2=election_id)
     if request.get("aggregates") != aggregates_to_json(checked.aggregates):
         raise InvalidInput("the request's aggregates are not the sums of its cast ballots: "
                            "refusing to decrypt them")

@@ -77,7 +77,7 @@ def init_trustee(
     """A new key file and the public transport-key file for the server."""
     election_context(election_id, n, threshold)  # validates n and t
     if not 1 <= index <= n:
-        raise InvalidInput(f"the trustee index must be between 1 and {n}")
+        raise InvalidInput("the trustee index must be between 1 and %(n)s", n=n)
     transport = new_transport_key(rng)
     public = {"election_id": election_id, "index": index, "n": n, "threshold": threshold,
               "transport_key": transport_public_bytes(transport).hex()}
@@ -91,8 +91,9 @@ def _check_ceremony(key: TrusteeKey, ceremony: Any) -> dict[str, Any]:
     if not isinstance(ceremony, dict) or ceremony.get("format") != "piaojue-ceremony/1":
         raise InvalidInput("not a ceremony file (piaojue-ceremony/1)")
     if ceremony.get("election_id") != key.election_id:
-        raise InvalidInput(f"the ceremony file is for election {ceremony.get('election_id')!r}; "
-                           f"this key file is for {key.election_id!r}")
+        raise InvalidInput("the ceremony file is for election %(election_id)r; this key file is "
+                           "for %(election_id2)r", election_id=ceremony.get('election_id'),
+                           election_id2=key.election_id)
     if ceremony.get("n") != key.public["n"] or ceremony.get("threshold") != \
             key.public["threshold"]:
         raise InvalidInput("the ceremony's trustee count or threshold differs from this key's")
@@ -121,7 +122,7 @@ def _commitments(ceremony: dict[str, Any], n: int, t: int, election_id: str
                      for tr in ceremony.get("trustees", [])]
         verify_all_commitments(published, n, t, election_context(election_id, n, t))
     except CryptoError as exc:
-        raise InvalidInput(f"the ceremony's commitments do not check: {exc}") from None
+        raise InvalidInput("the ceremony's commitments do not check: %(exc)s", exc=exc) from None
     return published
 
 

@@ -45,11 +45,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext
 
-from ballot.errors import AlreadyCast, Conflict, DomainError, InvalidInput, NotFound
+from ballot.errors import N_, AlreadyCast, Conflict, DomainError, InvalidInput, Message, NotFound
 from ballot.models import Round
 from ballot.services import casting, public, ratelimit, rounds
 from booth import receipts
-from booth.shell import csrf, db
+from booth.shell import csrf, db, refusal
 from crypto.canonical import parse_json
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
@@ -93,7 +93,7 @@ def _sender() -> str:
 def _round(election_id: str, round_id: str) -> Round:
     round_ = rounds.get_round(db(), election_id, round_id)
     if round_.manifest_json is None:
-        raise NotFound(f"round {round_id} has no fixed ballot yet")
+        raise NotFound("round %(round_id)s has no fixed ballot yet", round_id=round_id)
     return round_
 
 
@@ -102,23 +102,23 @@ def round_info(election_id: str, round_id: str) -> Response:
     return jsonify(public.round_parameters(db(), _round(election_id, round_id)))
 
 
-def _json_request(fields: frozenset[str], what: str) -> dict[str, Any]:
+def _json_request(fields: frozenset[str], what: Message) -> dict[str, Any]:
     if request.mimetype != "application/json":
-        raise UnsupportedBody(f"send the {what} as application/json")
+        raise UnsupportedBody("send the %(what)s as application/json", what=what)
     try:
         doc = parse_json(request.get_data(cache=False))
     except CryptoError as exc:
-        raise InvalidInput(f"the request is not valid JSON: {exc}") from None
+        raise InvalidInput("the request is not valid JSON: %(exc)s", exc=exc) from None
     if not isinstance(doc, dict) or set(doc) != fields:
-        raise InvalidInput(f"a {what} is a JSON object with exactly the fields "
-                           f"{', '.join(sorted(fields))}")
+        raise InvalidInput("a %(what)s is a JSON object with exactly the fields %(fields)s",
+                           what=what, fields=', '.join(sorted(fields)))
     if isinstance(doc.get("ballot"), str):  # the service would read text as JSON: not here
         raise InvalidInput("the ballot is a JSON object, not text")
     return doc
 
 
 def _cast_request() -> dict[str, Any]:
-    return _json_request(CAST_FIELDS, "cast")
+    return _json_request(CAST_FIELDS, N_("cast"))
 
 
 @bp.post("/rounds/<election_id>/<round_id>/credential")
@@ -129,7 +129,7 @@ def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
         return _error(429, gettext("Too many codes were tried on this tablet. Please wait five "
                                    "minutes or ask a clerk."))
     try:
-        doc = _json_request(frozenset({"credential"}), "credential check")
+        doc = _json_request(frozenset({"credential"}), N_("credential check"))
         round_ = _round(election_id, round_id)
         casting.check_usable(db(), round_, doc["credential"])
     except DomainError as exc:
@@ -139,7 +139,7 @@ def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
                 "This code cannot vote in this round: it may have been used already, reported "
                 "lost, or be for another round. Please ask a clerk."))
         ratelimit.forgive(db(), tried)
-        return _error(_status(exc), str(exc))
+        return _error(_status(exc), refusal(exc))
     ratelimit.forgive(db(), tried)  # only unusable keys count
     return jsonify(usable=True), 200
 
@@ -152,12 +152,12 @@ def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
         return _error(429, gettext("Too many ballots were challenged on this tablet. Please "
                                    "wait five minutes or ask a clerk."))
     try:
-        doc = _json_request(CHALLENGE_FIELDS, "challenge")
+        doc = _json_request(CHALLENGE_FIELDS, N_("challenge"))
         round_ = _round(election_id, round_id)
         casting.hold_challenge(db(), round_, doc["ballot"], doc["plaintext"], doc["nonces"])
     except DomainError as exc:
         db().rollback()
-        return _error(_status(exc), str(exc))
+        return _error(_status(exc), refusal(exc))
     db().commit()
     return jsonify(held=True), 202
 
@@ -177,7 +177,7 @@ def cast(election_id: str, round_id: str) -> tuple[Response, int]:
         db().rollback()
         if isinstance(exc, AlreadyCast):  # a retry of a ballot already cast is no refusal
             ratelimit.forgive(db(), tried)
-        return _error(_status(exc), str(exc))
+        return _error(_status(exc), refusal(exc))
     db().commit()
     ratelimit.forgive(db(), tried)  # only refusals count
     text = receipts.encode(receipt.to_json())

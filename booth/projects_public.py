@@ -15,7 +15,7 @@ from ballot.models import TrackedProject
 from ballot.services import elections, ratelimit, tracking
 from booth.charts import rating_history
 from booth.public import bp
-from booth.shell import db
+from booth.shell import db, refusal
 
 QUESTIONS_PER_HOUR = 10
 
@@ -64,7 +64,7 @@ def ask(election_id: str, code: str) -> Response | tuple[str, int]:
     except DomainError as exc:
         db().rollback()
         ratelimit.forgive(db(), tried)  # only questions asked count
-        return _page(tracked, values=values, error=str(exc)), 400
+        return _page(tracked, values=values, error=refusal(exc)), 400
     db().commit()
     return redirect(url_for("public.project", election_id=election_id, code=code, asked=1))
 

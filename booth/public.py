@@ -15,7 +15,7 @@ from ballot.services import public, ratelimit, rounds
 from ballot.services.export import record_files_for
 from booth import receipts
 from booth.charts import result_bars
-from booth.shell import db
+from booth.shell import db, refusal
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
 
@@ -78,7 +78,7 @@ def verify() -> tuple[str, int] | str:
         check = public.check_receipt(db(), doc)
     except (InvalidInput, CryptoError) as exc:
         db().rollback()  # a failed check stays counted
-        return render_template("public/verify.html", text=text, failure=str(exc)), 400
+        return render_template("public/verify.html", text=text, failure=refusal(exc)), 400
     if not uploaded:
         ratelimit.forgive(db(), tried)  # good checks are free; reading an image is not
     return render_template("public/verify.html", text=text, check=check,

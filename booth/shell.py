@@ -16,7 +16,9 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballot.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ballot import labels
+from ballot.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, localize
+from ballot.labels import label, word
 from ballot.services import ratelimit
 from crypto.errors import CryptoError
 
@@ -86,6 +88,22 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def catalog(message_id: str) -> str:
+    """The page's catalog, for anything that renders ballot.errors messages."""
+    return gettext(message_id) if message_id else message_id  # "" is the catalog's header
+
+
+def say(message: Any) -> str:
+    """A label or message from ballot.labels, in the page's language (for templates)."""
+    return message.render(catalog) if hasattr(message, "render") else str(message)
+
+
+def refusal(error: BaseException) -> str:
+    """A refusal in the page's language: domain errors carry message ids, protocol
+    errors are named by their kind (their own text is the English detail)."""
+    return localize(error, catalog)
+
+
 def _error_page(status: int, message: str) -> tuple[str | Response, int]:
     """The error page; under /api/ the same message as JSON ``{"error": ...}``."""
     if request.path.startswith("/api/"):
@@ -115,7 +133,9 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {"languages": LANGUAGES, "current_locale": select_locale(),
-                "staff_user": session.get("staff_name"), "in_language": in_language}
+                "staff_user": session.get("staff_name"), "in_language": in_language,
+                "refusal": refusal, "say": say, "label": lambda member: say(label(member)),
+                "word": lambda table, key: say(word(table, key)), "labels": labels}
 
     handlers: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400,
                                             Forbidden: 403,
@@ -156,5 +176,5 @@ def _handler(status: int) -> Callable[[Exception], tuple[str | Response, int]]:
         session_ = g.get("db")
         if session_ is not None:
             session_.rollback()
-        return _error_page(status, str(error))
+        return _error_page(status, refusal(error))
     return handle

@@ -107,9 +107,37 @@ def presidium(site: Site) -> FlaskClient:
 
 
 def _export(client: FlaskClient, config: RehearsalConfig, kind: str,
-            round_id: str | None = None) -> TestResponse:
+            round_id: str | None = None, lang: str = "en") -> TestResponse:
     round_id = round_id or ("selection-1" if config.kind == "selection" else "rating-1")
-    return client.get(f"/admin/e/{config.election_id}/r/{round_id}/export/{kind}")
+    return client.get(f"/admin/e/{config.election_id}/r/{round_id}/export/{kind}?lang={lang}")
+
+
+# The headings and words an export shows, in English (?lang=en) and in Chinese.
+HEADINGS = {
+    "en": {"id": "code", "title": "project", "for": "For", "against": "Against",
+           "abstain": "Abstain", "status": "result", "satisfied": "Satisfied",
+           "basically_satisfied": "Basically satisfied", "dissatisfied": "Dissatisfied",
+           "marks": "ratings given", "rate": "satisfaction rate", "class": "rating",
+           "flagged": "needs rectification"},
+    "zh_CN": {"id": "编号", "title": "项目", "for": "赞成", "against": "反对", "abstain": "弃权",
+              "status": "结果", "satisfied": "满意", "basically_satisfied": "基本满意",
+              "dissatisfied": "不满意", "marks": "评价票数", "rate": "满意率", "class": "等次",
+              "flagged": "需整改"},
+}
+WORDS = {
+    "en": {"elected": "elected", "not_elected": "not elected", "failed": "short of a majority",
+           "tied": "tied: runoff", "satisfied": "Satisfied",
+           "basically_satisfied": "Basically satisfied", "dissatisfied": "Dissatisfied",
+           True: "yes", False: "no"},
+    "zh_CN": {"elected": "当选", "not_elected": "未当选", "failed": "未过半数",
+              "tied": "票数相同，须再次投票", "satisfied": "满意",
+              "basically_satisfied": "基本满意",
+              "dissatisfied": "不满意", True: "是", False: "否"},
+}
+
+
+def _headings(columns: tuple[str, ...], lang: str = "en") -> tuple[str, ...]:
+    return tuple(HEADINGS[lang][c] for c in columns)
 
 
 def _stored(site: Site, config: RehearsalConfig) -> dict[str, Any]:
@@ -121,7 +149,8 @@ def _stored(site: Site, config: RehearsalConfig) -> dict[str, Any]:
         return {"result": round_.result, "counts": round_.counts, "titles": titles}
 
 
-def _expected_rows(stored: dict[str, Any], columns: tuple[str, ...]) -> list[list[Any]]:
+def _expected_rows(stored: dict[str, Any], columns: tuple[str, ...], lang: str = "en"
+                   ) -> list[list[Any]]:
     out = []
     for row in stored["result"]["rows"]:
         values: list[Any] = []
@@ -130,6 +159,8 @@ def _expected_rows(stored: dict[str, Any], columns: tuple[str, ...]) -> list[lis
                 values.append(stored["titles"][row["id"]])
             elif c == "rate":
                 values.append(f"{row['rate'][0]}/{row['rate'][1]}")
+            elif c in ("status", "class", "flagged"):
+                values.append(WORDS[lang][row[c]])
             else:
                 values.append(row[c])
         out.append(values)
@@ -147,7 +178,7 @@ def test_results_csv_is_the_stored_result_row_by_row(site: Site, presidium: Flas
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert tuple(table[0]) == SELECTION_COLUMNS
+    assert tuple(table[0]) == _headings(SELECTION_COLUMNS)
     expected = _expected_rows(_stored(site, SELECTION), SELECTION_COLUMNS)
     assert table[1:] == [[str(v) for v in row] for row in expected]
     assert len(table) == SELECTION.rows + 1
@@ -163,12 +194,36 @@ def test_results_xlsx_opens_and_matches_with_its_reconciliation(site: Site,
     assert book.sheetnames == ["results", "reconciliation"]
     stored = _stored(site, SELECTION)
     rows = [list(r) for r in book["results"].iter_rows(values_only=True)]
-    assert tuple(rows[0]) == SELECTION_COLUMNS
+    assert tuple(rows[0]) == _headings(SELECTION_COLUMNS)
     assert rows[1:] == _expected_rows(stored, SELECTION_COLUMNS)
     recon = {k: v for k, v in book["reconciliation"].iter_rows(values_only=True)}
-    assert recon == stored["result"]["reconciliation"]
-    assert recon == {"enrolled": 6, "present": 6, "issued": 6, "cast": 5}
+    assert recon == {"enrolled deputies": 6, "deputies present": 6, "slips handed out": 6,
+                     "ballots cast": 5}
+    assert list(recon.values()) == [stored["result"]["reconciliation"][k]
+                                    for k in ("enrolled", "present", "issued", "cast")]
     book.close()
+
+
+@pytest.mark.parametrize("kind", ["results.csv", "results.xlsx"])
+def test_an_export_speaks_the_pages_language(site: Site, presidium: FlaskClient,
+                                             kind: str) -> None:
+    """Chinese headings and results by default on a zh-CN desk; English with ?lang=en."""
+    response = _export(presidium, SELECTION, kind, lang="zh_CN")
+    stored = _stored(site, SELECTION)
+    if kind == "results.csv":
+        table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+        expected = [[str(v) for v in row]
+                    for row in _expected_rows(stored, SELECTION_COLUMNS, "zh_CN")]
+    else:
+        book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+        assert book.sheetnames == ["结果", "核对"]
+        table = [list(r) for r in book["结果"].iter_rows(values_only=True)]
+        recon = dict(book["核对"].iter_rows(values_only=True))
+        assert recon == {"应到代表": 6, "实到代表": 6, "发出凭证": 6, "收回选票": 5}
+        expected = _expected_rows(stored, SELECTION_COLUMNS, "zh_CN")
+        book.close()
+    assert tuple(table[0]) == _headings(SELECTION_COLUMNS, "zh_CN")
+    assert table[1:] == expected
 
 
 def test_results_pb_is_a_pabulib_file_of_the_counts(site: Site, presidium: FlaskClient
@@ -238,7 +293,7 @@ def test_a_rating_round_exports_its_rating_columns_and_no_pabulib(
     response = _export(presidium, RATING, "results.csv")
     assert response.status_code == 200
     table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
-    assert tuple(table[0]) == RATING_COLUMNS
+    assert tuple(table[0]) == _headings(RATING_COLUMNS)
     stored = _stored(site, RATING)
     assert table[1:] == [[str(v) for v in row]
                          for row in _expected_rows(stored, RATING_COLUMNS)]
@@ -249,7 +304,7 @@ def test_a_rating_round_exports_its_rating_columns_and_no_pabulib(
 
     book = load_workbook(io.BytesIO(_export(presidium, RATING, "results.xlsx").get_data()),
                          read_only=True)
-    assert tuple(next(book["results"].iter_rows(values_only=True))) == RATING_COLUMNS
+    assert tuple(next(book["results"].iter_rows(values_only=True))) == _headings(RATING_COLUMNS)
     book.close()
 
     response = _export(presidium, RATING, "results.pb")

@@ -177,7 +177,7 @@ def test_bad_deputy_rows_are_all_named_and_nothing_is_imported(
     ], "utf-8-sig")
     with pytest.raises(ImportErrors) as refused:
         _import(election, "deputies", data, "roster.csv")
-    assert refused.value.errors == [
+    assert [str(e) for e in refused.value.errors] == [
         "row 3: seat and name are required",
         "row 6: seat 001 appears twice",
         "row 7: seat 900 appears twice",
@@ -210,7 +210,7 @@ def test_bad_project_rows_are_all_named_and_nothing_is_imported(
     ])
     with pytest.raises(ImportErrors) as refused:
         _import(election, "projects", data, "projects.csv")
-    assert refused.value.errors == [
+    assert [str(e) for e in refused.value.errors] == [
         "row 3: code and title are required",
         "row 4: code P01 appears twice",
         "row 5: code P90 appears twice",
@@ -235,7 +235,7 @@ def test_bad_rows_in_a_workbook_are_named_by_spreadsheet_row(
     ])
     with pytest.raises(ImportErrors) as refused:
         _import(election, "projects", data, "projects.xlsx")
-    assert refused.value.errors == ["row 4: cost '-1.5' is out of range",
+    assert [str(e) for e in refused.value.errors] == ["row 4: cost '-1.5' is out of range",
                                     "row 5: code and title are required"]
     assert _count(election, Project) == 0
 

@@ -227,7 +227,7 @@ def test_open_needs_two_thirds_of_enrolled_rounded_up(ready: Rehearsal, extra_de
     _check_in(ready, 1, start=refused)
     _in_round(ready, rounds.open_round)
     assert _round_state(ready) == (RoundState.open, True, 0, 0, required)
-    with pytest.raises(Conflict, match=f"round {RID} is open, not a draft"):
+    with pytest.raises(Conflict, match=f"round {RID} is open for voting, not a draft"):
         _in_round(ready, rounds.open_round)
 
 
@@ -495,7 +495,7 @@ def _ceremony(run: Rehearsal) -> dict[str, Any]:
         return ceremony.ceremony_document(s, elections.get_election(s, run.eid))
 
 
-def _file(run: Rehearsal, doc: Any) -> str:
+def _file(run: Rehearsal, doc: Any) -> ceremony.CeremonyStep:
     with run.sessions.begin() as s:
         return ceremony.import_trustee_file(s, elections.get_election(s, run.eid), doc)
 
@@ -543,7 +543,7 @@ def test_trustee_file_for_another_election_or_format_is_refused(
 
 def test_transport_key_is_registered_once(election_only: Rehearsal) -> None:
     (first,) = _init(election_only, 1)
-    assert _file(election_only, first) == "trustee 1 (监票人1): transport key registered"
+    assert str(_file(election_only, first)) == "trustee 1 (监票人1): transport key registered"
     assert _election_state(election_only)[0] == ElectionState.key_ceremony
     (again,) = _init(election_only, 1)
     with pytest.raises(Conflict, match="trustee 1 has registered a transport key already"):
@@ -572,7 +572,8 @@ def test_commitment_with_an_altered_proof_is_refused(election_only: Rehearsal) -
     with pytest.raises(InvalidInput, match="trustee 1: proof for commitment 0 does not verify"):
         _file(election_only, swapped)
     assert _trustee_row(election_only, 1)[1] is None
-    assert _file(election_only, honest).startswith("trustee 1 (监票人1): commitments and proofs")
+    assert str(_file(election_only, honest)).startswith(
+        "trustee 1 (监票人1): commitments and proofs")
     with pytest.raises(Conflict, match="trustee 1 has published commitments already"):
         _file(election_only, honest)
 
@@ -676,13 +677,14 @@ def test_a_complaint_stops_the_ceremony(election_only: Rehearsal) -> None:
 
     first = _verification(run, 1)
     assert first["complaints"] == []
-    assert _file(run, first) == "trustee 1 (监票人1) verified its shares"
+    assert str(_file(run, first)) == "trustee 1 (监票人1) verified its shares"
     second = _verification(run, 2)
     assert second["complaints"] == [1]
     assert "public_share" not in second
-    message = _file(run, second)
-    assert message.startswith("COMPLAINT: trustee 2 (监票人2) says the share from trustee 1 "
-                              "(监票人1) does not match its commitments")
+    step = _file(run, second)
+    assert step.complaint
+    assert str(step).startswith("complaint: trustee 2 (监票人2) says the share from trustee 1 "
+                                "(监票人1) does not match its commitments")
     assert _trustee_row(run, 2)[2:] == (False, 1)
 
     stopped = ("the key ceremony stopped: trustee 2 \\(监票人2\\) complained that trustee 1's "
@@ -711,7 +713,8 @@ def test_the_honest_ceremony_reaches_ready_once(election_only: Rehearsal) -> Non
         _file(run, _shares(run, i))
     _file(run, _verification(run, 1))
     last = _file(run, _verification(run, 2))
-    assert last.startswith("trustee 2 (监票人2) verified its shares; the ceremony is complete")
+    assert last.complete
+    assert str(last).startswith("trustee 2 (监票人2) verified its shares; the ceremony is complete")
     state, joint, _ = _election_state(run)
     assert state == ElectionState.ready
     assert joint is not None

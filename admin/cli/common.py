@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,37 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin.config import database_url
 from ballot.db import make_engine, make_sessionmaker
-from ballot.errors import DomainError, ImportErrors
+from ballot.errors import DomainError, ImportErrors, Message, Translate, localize
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
 
 _sessions: dict[str, sessionmaker[Session]] = {}
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "booth" / "translations"
+"""The web's catalog: the CLI says a refusal in the same words as the page does."""
+
+
+@functools.cache
+def terminal_language() -> Translate:
+    """The catalog for the terminal's language (LC_ALL, LC_MESSAGES, LANG, as gettext reads them).
+
+    A Chinese locale (``zh_CN.UTF-8``, say) gets the Chinese catalog; anything
+    else gets the English message ids as they are.
+    """
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            if value.lower().startswith("zh"):
+                from babel.support import Translations
+                return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"]).gettext
+            break
+    return lambda message_id: message_id
+
+
+def speak(message: Message | BaseException) -> str:
+    """A message or a refusal in the terminal's language."""
+    if isinstance(message, Message):
+        return message.render(terminal_language())
+    return localize(message, terminal_language())
 
 
 def sessions(url: str | None = None) -> sessionmaker[Session]:
@@ -35,10 +63,10 @@ def transaction() -> Iterator[Session]:
             yield session
     except ImportErrors as exc:
         for error in exc.errors:
-            click.echo(f"✘ {error}", err=True)
-        raise click.ClickException("nothing was imported") from None
+            click.echo(f"✘ {speak(error)}", err=True)
+        raise click.ClickException(speak(Message("nothing was imported"))) from None
     except (DomainError, CryptoError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(speak(exc)) from None
     except (OperationalError, ProgrammingError) as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             raise click.ClickException(

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from admin.cli.common import existing_file, ok, output_file, read_json, transaction, write_json
+from admin.cli.common import (
+    existing_file,
+    ok,
+    output_file,
+    read_json,
+    speak,
+    transaction,
+    write_json,
+)
 from admin.config import at_rest_key
 from ballot.services import ceremony, elections, roster
 
@@ -74,11 +82,11 @@ def import_command(election_id: str, files: tuple[Path, ...]) -> None:
     for path in files:
         doc = read_json(path)
         with transaction() as s:
-            message = ceremony.import_trustee_file(s, elections.get_election(s, election_id),
-                                                   doc)
-        if message.startswith("COMPLAINT"):
-            raise click.ClickException(message)
-        ok(f"{path.name}: {message}")
+            step = ceremony.import_trustee_file(s, elections.get_election(s, election_id),
+                                                doc)
+        if step.complaint:  # committed above: the complaint is stored and stops the ceremony
+            raise click.ClickException(speak(step.message))
+        ok(f"{path.name}: {speak(step.message)}")
 
 
 @click.group("roster")

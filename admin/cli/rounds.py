@@ -50,7 +50,7 @@ def create_command(election_id: str, round_id: str, kind: str, title: str, codes
         wanted = [c.strip() for c in codes.split(",") if c.strip()]
         unknown = [c for c in wanted if c not in by_code]
         if unknown:
-            raise InvalidInput(f"no project with code {', '.join(unknown)}")
+            raise InvalidInput("no project with code %(unknown)s", unknown=', '.join(unknown))
         round_ = rounds.create_round(
             s, election, round_id=round_id, kind=kind, title=title,
             project_ids=[by_code[c] for c in wanted], seats=seats, basis=basis,

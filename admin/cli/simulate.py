@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from admin.cli.common import ok
+from admin.cli.common import ok, speak
 from admin.cli.progress import StageBars
 from admin.cli.report import print_report
 from admin.config import INSTANCE, at_rest_key, private_directory, private_sqlite_file
@@ -41,7 +41,7 @@ def _run(config: RehearsalConfig, rng: Randomness, out: Path, database_url: str 
     try:
         config.check()
     except InvalidInput as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(speak(exc)) from None
     with tempfile.TemporaryDirectory(prefix="piaojue-rehearsal-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'rehearsal.sqlite'}"
         engine = make_engine(url)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from admin.cli.common import existing_file, ok, output_file, read_json, write_json
+from admin.cli.common import existing_file, ok, output_file, read_json, speak, write_json
 from ballot import trustee as trustee_side
 from ballot.errors import DomainError
 from ballot.tally_request import CheckedRequest
@@ -41,7 +41,7 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except (DomainError, CryptoError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(speak(exc)) from None
 
 
 @click.group("trustee")

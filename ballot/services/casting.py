@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.errors import AlreadyCast, CastRefused, Conflict
+from ballot.labels import label
 from ballot.models import (
     BoardEntry,
     Credential,
@@ -67,8 +68,8 @@ class CastReceipt:
 
 def _open_round(round_: Round) -> None:
     if round_.state != RoundState.open:
-        raise Conflict(f"round {round_.round_id} is not open for voting "
-                       f"(it is {round_.state.value})")
+        raise Conflict("round %(round_id)s is not open for voting (it is %(state)s)",
+                       round_id=round_.round_id, state=label(round_.state))
 
 
 def _ballot_value(ballot: Any) -> Any:
@@ -79,7 +80,7 @@ def _ballot_value(ballot: Any) -> Any:
         try:
             return parse_json(ballot)
         except CryptoError as exc:
-            raise CastRefused(f"the ballot is not valid JSON: {exc}") from None
+            raise CastRefused("the ballot is not valid JSON: %(exc)s", exc=exc) from None
     return ballot
 
 
@@ -92,7 +93,7 @@ def _verified_ballot(round_: Round, ballot: Any) -> EncryptedBallot:
         parsed = EncryptedBallot.from_json(ballot, manifest)
         verify_ballot(parsed, manifest, joint_key, context)
     except CryptoError as exc:
-        raise CastRefused(f"the ballot is refused: {exc}") from None
+        raise CastRefused("the ballot is refused: %(exc)s", exc=exc) from None
     return parsed
 
 
@@ -148,11 +149,11 @@ def check_usable(session: Session, round_: Round, credential: Any) -> None:
     try:
         key = hex_bytes(credential, 32, "credential")
     except CryptoError as exc:
-        raise CastRefused(str(exc)) from None
+        raise CastRefused("%(reason)s", reason=exc) from None
     try:
         _refuse_unusable(_credential(session, round_, key, lock=False))
     except AlreadyCast as exc:
-        raise CredentialUnusable(str(exc)) from None
+        raise CredentialUnusable("%(reason)s", reason=exc) from None
 
 
 def _usable(session: Session, round_: Round, row: Credential | None, entry: dict[str, Any]
@@ -182,16 +183,16 @@ def cast(session: Session, round_: Round, ballot: Any, credential: str, signatur
         key = hex_bytes(credential, 32, "credential")
         sig = hex_bytes(signature, 64, "signature")
     except CryptoError as exc:
-        raise CastRefused(str(exc)) from None
+        raise CastRefused("%(reason)s", reason=exc) from None
     context = bytes.fromhex(round_.context or "")
     try:
         digest = ballot_digest(context, ballot_json)
     except CryptoError as exc:
-        raise CastRefused(f"the ballot is refused: {exc}") from None
+        raise CastRefused("the ballot is refused: %(exc)s", exc=exc) from None
     try:
         verify_cast(key, sig, context, digest)
     except CryptoError as exc:
-        raise CastRefused(f"{exc}: the credential code may have been mistyped") from None
+        raise CastRefused("%(exc)s: the credential code may have been mistyped", exc=exc) from None
     entry = {"type": "cast", "ballot": ballot_json, "credential": key.hex(),
              "signature": sig.hex()}
     found = _credential(session, round_, key, lock=False)
@@ -247,10 +248,11 @@ def hold_challenge(session: Session, round_: Round, ballot: Any, plaintext: Any,
         check_opening(parsed, opening,
                       Point.from_bytes(bytes.fromhex(round_.election.joint_key or "")))
     except CryptoError as exc:
-        raise CastRefused(f"the challenged ballot does not open: {exc}") from None
+        raise CastRefused("the challenged ballot does not open: %(exc)s", exc=exc) from None
     held = held_count(session, round_)
     if held >= MAX_HELD_CHALLENGES:
-        raise Conflict(f"this round already holds {held} challenged ballots, the most it takes")
+        raise Conflict("this round already holds %(held)s challenged ballots, the most it takes",
+                       held=held)
     row = HeldChallenge(round_pk=round_.id, entry_json=canonical_json(
         {"type": "spoiled", "ballot": ballot_json, **opening.to_json()}).decode("utf-8"))
     session.add(row)

@@ -8,12 +8,13 @@ either accepts every share or names the sender it complains about.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, InvalidInput
+from ballot.errors import Conflict, InvalidInput, Message
 from ballot.models import CeremonyShare, Election, ElectionState, Trustee
 from crypto.canonical import hex_bytes
 from crypto.ceremony import (
@@ -69,18 +70,19 @@ def ceremony_document(session: Session, election: Election) -> dict[str, Any]:
 def _trustee(election: Election, index: Any) -> Trustee:
     if not isinstance(index, int) or isinstance(index, bool) \
             or not 1 <= index <= election.trustees_n:
-        raise InvalidInput(f"trustee index must be between 1 and {election.trustees_n}")
+        raise InvalidInput("trustee index must be between 1 and %(trustees_n)s",
+                           trustees_n=election.trustees_n)
     return election.trustees[index - 1]
 
 
 def _check_open(election: Election) -> None:
     complainer = stopped_by(election)
     if complainer is not None:
-        raise Conflict(
-            f"the key ceremony stopped: trustee {complainer.index} ({complainer.name}) "
-            f"complained that trustee {complainer.complaint_against}'s share does not match "
-            "its commitments"
-        )
+        raise Conflict("the key ceremony stopped: trustee %(complainer_index)s "
+                       "(%(complainer_name)s) complained that trustee %(complaint_against)s's "
+                       "share does not match its commitments", complainer_index=complainer.index,
+                       complainer_name=complainer.name,
+                       complaint_against=complainer.complaint_against)
     if election.state == ElectionState.ready:
         raise Conflict("the key ceremony is finished; the joint key is set")
     if election.state == ElectionState.draft or election.state == \
@@ -88,13 +90,31 @@ def _check_open(election: Election) -> None:
         election.state = ElectionState.key_ceremony
 
 
-def import_trustee_file(session: Session, election: Election, doc: Any) -> str:
-    """Take one file a trustee produced; return what happened, in words."""
+@dataclass(frozen=True)
+class CeremonyStep:
+    """What one trustee file did: the words for it, and whether it was a complaint.
+
+    A complaint is stored (the ceremony stops, and the complaint must be
+    published), so it is a result to commit, not an error to roll back; the web
+    and the CLI show it as a warning.
+    """
+
+    message: Message
+    complaint: bool = False
+    complete: bool = False
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def import_trustee_file(session: Session, election: Election, doc: Any) -> CeremonyStep:
+    """Take one file a trustee produced; say what happened."""
     if not isinstance(doc, dict) or doc.get("format") not in FILE_FORMATS:
-        raise InvalidInput(f"not a trustee file (format must be one of {', '.join(FILE_FORMATS)})")
+        raise InvalidInput("not a trustee file (format must be one of %(formats)s)",
+                           formats=', '.join(FILE_FORMATS))
     if doc.get("election_id") != election.id:
-        raise InvalidInput(f"this file is for election {doc.get('election_id')!r}, "
-                           f"not {election.id!r}")
+        raise InvalidInput("this file is for election %(election_id)r, not %(election)r",
+                           election_id=doc.get('election_id'), election=election.id)
     _check_open(election)
     handler = {
         "piaojue-transport/1": _import_transport,
@@ -102,78 +122,86 @@ def import_trustee_file(session: Session, election: Election, doc: Any) -> str:
         "piaojue-shares/1": _import_shares,
         "piaojue-verification/1": _import_verification,
     }[doc["format"]]
-    message = handler(session, election, doc)
+    step = handler(session, election, doc)
     session.flush()
-    return message
+    return step
 
 
-def _import_transport(session: Session, election: Election, doc: dict[str, Any]) -> str:
+def _import_transport(session: Session, election: Election, doc: dict[str, Any]) -> CeremonyStep:
     trustee = _trustee(election, doc.get("index"))
     try:
         key = hex_bytes(doc.get("transport_key"), 32, "transport_key")
         check_transport_key(key)
     except CryptoError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput("%(reason)s", reason=exc) from None
     if trustee.transport_key is not None:
-        raise Conflict(f"trustee {trustee.index} has registered a transport key already")
+        raise Conflict("trustee %(trustee_index)s has registered a transport key already",
+                       trustee_index=trustee.index)
     trustee.transport_key = key.hex()
-    return f"trustee {trustee.index} ({trustee.name}): transport key registered"
+    return CeremonyStep(Message("trustee %(index)s (%(name)s): transport key registered",
+                                index=trustee.index, name=trustee.name))
 
 
-def _import_commitment(session: Session, election: Election, doc: dict[str, Any]) -> str:
+def _import_commitment(session: Session, election: Election, doc: dict[str, Any]) -> CeremonyStep:
     try:
         tc = TrusteeCommitment.from_json(doc.get("commitment"))
     except CryptoError as exc:
-        raise InvalidInput(f"commitment file: {exc}") from None
+        raise InvalidInput("commitment file: %(exc)s", exc=exc) from None
     trustee = _trustee(election, tc.index)
     if trustee.transport_key is None:
-        raise Conflict(f"trustee {tc.index} must register a transport key first")
+        raise Conflict("trustee %(tc_index)s must register a transport key first",
+                       tc_index=tc.index)
     if trustee.commitment is not None:
-        raise Conflict(f"trustee {tc.index} has published commitments already")
+        raise Conflict("trustee %(tc_index)s has published commitments already", tc_index=tc.index)
     context = election_context(election.id, election.trustees_n, election.threshold)
     try:
         verify_commitment(tc, election.threshold, context)
     except CryptoError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput("%(reason)s", reason=exc) from None
     trustee.commitment = tc.to_json()
-    return f"trustee {tc.index} ({trustee.name}): commitments and proofs verified"
+    return CeremonyStep(Message("trustee %(index)s (%(name)s): commitments and proofs verified",
+                                index=tc.index, name=trustee.name))
 
 
-def _import_shares(session: Session, election: Election, doc: dict[str, Any]) -> str:
+def _import_shares(session: Session, election: Election, doc: dict[str, Any]) -> CeremonyStep:
     trustee = _trustee(election, doc.get("sender"))
     missing = [t.index for t in election.trustees if t.commitment is None]
     if missing:
-        raise Conflict(f"shares are sent once every trustee has committed; waiting for "
-                       f"{', '.join(map(str, missing))}")
+        raise Conflict("shares are sent once every trustee has committed; waiting for %(missing)s",
+                       missing=', '.join(map(str, missing)))
     shares = doc.get("shares")
     recipients = [s.get("recipient") for s in shares if isinstance(s, dict)] \
         if isinstance(shares, list) else []
     if (not isinstance(shares, list) or len(recipients) != len(shares)
             or not all(type(r) is int for r in recipients)
             or sorted(recipients) != list(range(1, election.trustees_n + 1))):
-        raise InvalidInput(f"trustee {trustee.index} must send exactly one share to each of "
-                           f"trustees 1..{election.trustees_n}")
+        raise InvalidInput("trustee %(trustee_index)s must send exactly one share to each of "
+                           "trustees 1..%(trustees_n)s", trustee_index=trustee.index,
+                           trustees_n=election.trustees_n)
     if session.scalar(select(CeremonyShare).where(CeremonyShare.election_id == election.id,
                                                   CeremonyShare.sender == trustee.index)):
-        raise Conflict(f"trustee {trustee.index} has sent its shares already")
+        raise Conflict("trustee %(trustee_index)s has sent its shares already",
+                       trustee_index=trustee.index)
     sealed = {}
     for share in shares:  # every share checked before any is stored
         try:
             sealed[share["recipient"]] = hex_bytes(share.get("sealed"), SEALED_SHARE_BYTES,
                                                    "sealed share")
         except CryptoError as exc:
-            raise InvalidInput(f"share for trustee {share.get('recipient')}: {exc}") from None
+            raise InvalidInput("share for trustee %(recipient)s: %(exc)s",
+                               recipient=share.get('recipient'), exc=exc) from None
     session.add_all(CeremonyShare(election_id=election.id, sender=trustee.index, recipient=j,
                                   sealed=data.hex()) for j, data in sorted(sealed.items()))
-    return f"trustee {trustee.index} ({trustee.name}): {len(shares)} sealed shares relayed"
+    return CeremonyStep(Message("trustee %(index)s (%(name)s): %(count)s sealed shares relayed",
+                                index=trustee.index, name=trustee.name, count=len(shares)))
 
 
-def _import_verification(session: Session, election: Election, doc: dict[str, Any]) -> str:
+def _import_verification(session: Session, election: Election, doc: dict[str, Any]) -> CeremonyStep:
     trustee = _trustee(election, doc.get("index"))
     received = [s for s in _shares(session, election) if s.recipient == trustee.index]
     if len(received) != election.trustees_n:
-        raise Conflict(f"trustee {trustee.index} cannot verify before every trustee has sent "
-                       "its shares")
+        raise Conflict("trustee %(trustee_index)s cannot verify before every trustee has sent "
+                       "its shares", trustee_index=trustee.index)
     complaints = doc.get("complaints")
     if not isinstance(complaints, list) or not all(
             isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= election.trustees_n
@@ -182,19 +210,24 @@ def _import_verification(session: Session, election: Election, doc: dict[str, An
     if complaints:
         trustee.complaint_against = complaints[0]
         sender = election.trustees[complaints[0] - 1]
-        return (f"COMPLAINT: trustee {trustee.index} ({trustee.name}) says the share from "
-                f"trustee {sender.index} ({sender.name}) does not match its commitments; the "
-                "ceremony is stopped")
+        return CeremonyStep(Message(
+            "complaint: trustee %(index)s (%(name)s) says the share from trustee %(sender)s "
+            "(%(sender_name)s) does not match its commitments; the ceremony is stopped",
+            index=trustee.index, name=trustee.name, sender=sender.index,
+            sender_name=sender.name), complaint=True)
     published = published_commitments(election)
     expected = public_share(published, trustee.index).hex()
     if doc.get("public_share") != expected:
-        raise InvalidInput(f"trustee {trustee.index}'s public share does not follow from the "
-                           "published commitments")
+        raise InvalidInput("trustee %(trustee_index)s's public share does not follow from the "
+                           "published commitments", trustee_index=trustee.index)
     trustee.verified = True
     if all(t.verified for t in election.trustees):
         election.joint_key = joint_key(published).hex()
         election.commitments_hash = commitments_hash(published).hex()
         election.state = ElectionState.ready
-        return (f"trustee {trustee.index} ({trustee.name}) verified its shares; the ceremony "
-                f"is complete, joint key {election.joint_key[:16]}…")
-    return f"trustee {trustee.index} ({trustee.name}) verified its shares"
+        return CeremonyStep(Message(
+            "trustee %(index)s (%(name)s) verified its shares; the ceremony is complete, "
+            "joint key %(key)s…", index=trustee.index, name=trustee.name,
+            key=election.joint_key[:16]), complete=True)
+    return CeremonyStep(Message("trustee %(index)s (%(name)s) verified its shares",
+                                index=trustee.index, name=trustee.name))

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.labels import label
 from ballot.models import BoardEntry, Credential, CredentialStatus, Round, RoundState
 from ballot.services import board
 from ballot.services.rounds import freeze, issued_count, present_count
@@ -42,7 +43,7 @@ def make_slips(election_id: str, round_id: str, count: int,
                rng: Randomness = SYSTEM_RANDOMNESS) -> list[Slip]:
     """Generate codes and their public keys (offline, or in the slip printer)."""
     if not 1 <= count <= MAX_BATCH:
-        raise InvalidInput(f"make between 1 and {MAX_BATCH} slips at a time")
+        raise InvalidInput("make between 1 and %(most)s slips at a time", most=MAX_BATCH)
     slips = []
     for _ in range(count):
         code = generate_code(rng)
@@ -54,9 +55,11 @@ def make_slips(election_id: str, round_id: str, count: int,
 def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardEntry:
     """Post a ``credentials`` entry; never more live credentials than deputies present."""
     if round_.state not in (RoundState.draft, RoundState.open):
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}: no more credentials")
+        raise Conflict("round %(round_id)s is %(state)s: no more credentials",
+                       round_id=round_.round_id, state=label(round_.state))
     if not 1 <= len(public_keys) <= MAX_BATCH:
-        raise InvalidInput(f"issue between 1 and {MAX_BATCH} credentials at a time")
+        raise InvalidInput("issue between 1 and %(most)s credentials at a time",
+                           most=MAX_BATCH)
     keys = []
     for i, value in enumerate(public_keys, 1):
         try:
@@ -64,7 +67,7 @@ def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardE
             check_ed25519_public_key(key, f"public key {i}")
             keys.append(key.hex())
         except CryptoError as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput("%(reason)s", reason=exc) from None
     if len(set(keys)) != len(keys):
         raise InvalidInput("the batch lists a public key twice")
     freeze(session, round_)
@@ -72,11 +75,12 @@ def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardE
     known = set(session.scalars(select(Credential.public_key).where(
         Credential.round_pk == round_.id, Credential.public_key.in_(keys))))
     if known:
-        raise Conflict(f"{len(known)} of these keys were issued already")
+        raise Conflict("%(known_count)s of these keys were issued already", known_count=len(known))
     live, present = issued_count(session, round_), present_count(session, round_)
     if live + len(keys) > present:
-        raise Conflict(f"{live} credentials are live and {present} deputies present: "
-                       f"issuing {len(keys)} more would exceed those present")
+        raise Conflict("%(live)s credentials are live and %(present)s deputies present: issuing "
+                       "%(keys_count)s more would exceed those present", live=live, present=present,
+                       keys_count=len(keys))
     # Sorted by their bytes (PROTOCOL.md §6): the entry's order says nothing about
     # which printed slip, numbered in the order it was made, carries which key.
     keys.sort()
@@ -149,8 +153,9 @@ def resolve_key(session: Session, round_: Round, given: str) -> str:
     if len(text) == 64:
         return text
     if len(text) != COUNTERFOIL_HEX:
-        raise InvalidInput(f"a counterfoil's key tag has {COUNTERFOIL_HEX} digits; "
-                           f"{len(text)} were given")
+        raise InvalidInput("a counterfoil's key tag has %(digits)s digits; "
+                           "%(text_count)s were given", digits=COUNTERFOIL_HEX,
+                           text_count=len(text))
     found = list(session.scalars(select(Credential.public_key).where(
         Credential.round_pk == round_.id, Credential.public_key.startswith(text))))
     if len(found) != 1:
@@ -161,11 +166,12 @@ def resolve_key(session: Session, round_: Round, given: str) -> str:
 def void(session: Session, round_: Round, public_key: str) -> BoardEntry:
     """Strike off an issued, unused key (a lost slip), publicly."""
     if round_.state not in (RoundState.draft, RoundState.open):
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}")
+        raise Conflict("round %(round_id)s is %(state)s", round_id=round_.round_id,
+                       state=label(round_.state))
     try:
         key = hex_bytes(public_key, 32, "public key").hex()
     except CryptoError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput("%(reason)s", reason=exc) from None
     if round_.manifest_json is None:
         raise NotFound("no credential with this public key was issued in this round")
     board.lock_head(session, round_)
@@ -174,6 +180,7 @@ def void(session: Session, round_: Round, public_key: str) -> BoardEntry:
     if credential is None:
         raise NotFound("no credential with this public key was issued in this round")
     if credential.status != CredentialStatus.issued:
-        raise Conflict(f"this credential is {credential.status.value} and cannot be voided")
+        raise Conflict("this credential is %(status)s and cannot be voided",
+                       status=label(credential.status))
     credential.status = CredentialStatus.voided
     return board.append(session, round_, {"type": "void", "key": key})

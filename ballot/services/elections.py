@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ballot.candidate_ratio import check_ratio
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.models import DEFAULT_CATEGORIES, Election, ElectionState, Trustee
 from crypto.at_rest import AtRestKey
@@ -39,27 +40,27 @@ def create_election(
         raise InvalidInput("the election id uses lower-case letters, digits and '-' "
                            "(2 to 63 characters)")
     if session.get(Election, election_id) is not None:
-        raise Conflict(f"an election {election_id!r} exists already")
+        raise Conflict("an election %(election_id)r exists already", election_id=election_id)
     if not congress_name.strip() or len(congress_name.strip()) > 200:
         raise InvalidInput("the congress name is required, at most 200 characters")
     if level not in LEVELS:
-        raise InvalidInput(f"the level must be one of {', '.join(LEVELS)}")
+        raise InvalidInput("the level must be one of %(levels)s", levels=', '.join(LEVELS))
     if not 2000 <= year <= 2100:
         raise InvalidInput("the year must be between 2000 and 2100")
     names = [n.strip() for n in trustee_names]
     if not 1 <= len(names) <= MAX_TRUSTEES or not all(names):
-        raise InvalidInput(f"name between 1 and {MAX_TRUSTEES} trustees, none blank")
+        raise InvalidInput("name between 1 and %(max_trustees)s trustees, none blank",
+                           max_trustees=MAX_TRUSTEES)
     if any(len(n) > 100 for n in names):
         raise InvalidInput("a trustee's name has at most 100 characters")
     if not 1 <= threshold <= len(names):
-        raise InvalidInput(f"the threshold must be between 1 and {len(names)} trustees")
+        raise InvalidInput("the threshold must be between 1 and %(names_count)s trustees",
+                           names_count=len(names))
     num, den = quorum
     if not 0 < num <= den:
         raise InvalidInput("the quorum must be a fraction between 0 and 1")
+    check_ratio(*candidate_ratio)
     (lo_n, lo_d), (hi_n, hi_d) = candidate_ratio
-    if not (lo_d > 0 and hi_d > 0 and 0 <= lo_n * hi_d <= hi_n * lo_d and hi_n <= 10 * hi_d):
-        raise InvalidInput("the candidate ratio is two fractions, the smaller first "
-                           "(e.g. 1/5 to 1/2)")
     chosen = [c.strip() for c in (categories or DEFAULT_CATEGORIES) if c.strip()]
     if not chosen or len(set(chosen)) != len(chosen) or any(len(c) > 50 for c in chosen):
         raise InvalidInput("categories are distinct names of at most 50 characters")
@@ -83,7 +84,7 @@ def create_election(
 def get_election(session: Session, election_id: str) -> Election:
     election = session.get(Election, election_id)
     if election is None:
-        raise NotFound(f"there is no election {election_id!r}")
+        raise NotFound("there is no election %(election_id)r", election_id=election_id)
     return election
 
 

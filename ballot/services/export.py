@@ -17,7 +17,8 @@ from crypto.tally import aggregates_to_json
 def record_files_for(session: Session, round_: Round, with_receipts: bool = True
                      ) -> dict[str, bytes]:
     if round_.state not in (RoundState.tallied, RoundState.published) or round_.result is None:
-        raise Conflict(f"round {round_.round_id} has no result yet: count it first")
+        raise Conflict("round %(round_id)s has no result yet: count it first",
+                       round_id=round_.round_id)
     receipts = None
     if with_receipts:
         receipts = [{"receipt": parse_json(r.receipt_json), "signature": r.signature}

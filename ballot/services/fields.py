@@ -3,32 +3,50 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ballot.errors import InvalidInput
+from ballot.errors import InvalidInput, Message
 from ballot.tabular import has_control
 
 
-def text(value: Any, field: str, most: int, required: bool = True) -> str:
+def text(value: Any, field: Message, most: int, required: bool = True) -> str:
     """A field typed by a person: trimmed, bounded, free of control characters."""
     out = str(value or "").strip()
     if required and not out:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput("%(field)s is required", field=field)
     if len(out) > most:
-        raise InvalidInput(f"{field} has at most {most} characters")
+        raise InvalidInput("%(field)s has at most %(most)s characters", field=field, most=most)
     if has_control(out):
-        raise InvalidInput(f"{field} contains a control character")
+        raise InvalidInput("%(field)s contains a control character", field=field)
     return out
 
 
-def date(value: Any, field: str, required: bool = True) -> dt.date | None:
+def date(value: Any, field: Message, required: bool = True) -> dt.date | None:
     """A date typed as YYYY-MM-DD (what an HTML date input sends)."""
     raw = str(value or "").strip()
     if not raw:
         if required:
-            raise InvalidInput(f"{field} is required (YYYY-MM-DD)")
+            raise InvalidInput("%(field)s is required (YYYY-MM-DD)", field=field)
         return None
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{field} is not a date like 2026-06-30: {raw[:20]!r}") from None
+        raise InvalidInput("%(field)s is not a date like 2026-06-30: %(raw)r", field=field,
+                           raw=raw[:20]) from None
+
+
+def cost(value: Any) -> Decimal | None:
+    """A cost in 万元 as typed or imported (commas allowed), to the fen; empty is none."""
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    try:
+        amount = Decimal(raw.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        raise InvalidInput("cost %(cost)r is not a number (万元)", cost=raw[:20]) from None
+    if not amount.is_finite():
+        raise InvalidInput("cost %(cost)r is not a number (万元)", cost=raw[:20])
+    if amount < 0 or amount.quantize(Decimal("0.01")) >= Decimal("1e12"):
+        raise InvalidInput("cost %(cost)r is out of range", cost=raw[:20])
+    return amount.quantize(Decimal("0.01"))

@@ -8,7 +8,6 @@ than seats (差额), which becomes the selection round's rows.
 
 from __future__ import annotations
 
-import math
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, ImportErrors, InvalidInput, NotFound
+from ballot.candidate_ratio import check_candidates
+from ballot.errors import N_, Conflict, ImportErrors, InvalidInput, Message, NotFound
+from ballot.labels import FINDING_LABELS, label, word
 from ballot.models import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES  # the list elections start with
 from ballot.models import (
     Election,
@@ -27,7 +28,7 @@ from ballot.models import (
     ProposalState,
     Round,
 )
-from ballot.services import roster, rounds
+from ballot.services import fields, roster, rounds
 from ballot.services.attachments import MAX_ATTACHMENT as MAX_ATTACHMENT
 from ballot.services.attachments import Attachment, check_attachment
 from ballot.services.fields import text as _text
@@ -45,8 +46,9 @@ TRANSITIONS: dict[str, tuple[tuple[ProposalState, ...], ProposalState]] = {
     "reject": ((S.under_review,), S.rejected),
     "merge": ((S.under_review,), S.merged),
 }
-VERBS = {"start_review": "put under review", "return": "returned for revision",
-         "revise": "revised", "accept": "accepted", "reject": "rejected", "merge": "merged"}
+VERBS = {"start_review": N_("put under review"), "return": N_("returned for revision"),
+         "revise": N_("revised"), "accept": N_("accepted"), "reject": N_("rejected"),
+         "merge": N_("merged")}
 PROPOSAL_COLUMNS = {"title": "title", "项目名称": "title", "名称": "title",
                     "category": "category", "类别": "category", "description": "description",
                     "内容": "description", "说明": "description", "place": "place",
@@ -61,23 +63,21 @@ def _cost(value: Any) -> Decimal | None:
     text = str(value or "").strip()
     if not text:
         return None
-    try:
-        return roster.parse_cost(text)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+    return fields.cost(text)
 
 
 def _fields(election: Election, values: dict[str, Any]) -> dict[str, Any]:
-    category = _text(values.get("category"), "category", 50)
+    category = _text(values.get("category"), N_("category"), 50)
     if category not in election.categories:
-        raise InvalidInput(f"category must be one of {', '.join(election.categories)}")
+        raise InvalidInput("category must be one of %(categories)s",
+                           categories=', '.join(election.categories))
     return {
-        "title": _text(values.get("title"), "title", 200),
+        "title": _text(values.get("title"), N_("title"), 200),
         "category": category,
-        "description": _text(values.get("description"), "description", 5000),
-        "place": _text(values.get("place"), "place", 200, required=False),
+        "description": _text(values.get("description"), N_("description"), 5000),
+        "place": _text(values.get("place"), N_("place"), 200, required=False),
         "cost_wan": _cost(values.get("cost")),
-        "beneficiaries": _text(values.get("beneficiaries"), "beneficiaries", 200,
+        "beneficiaries": _text(values.get("beneficiaries"), N_("beneficiaries"), 200,
                                required=False),
     }
 
@@ -104,9 +104,9 @@ def submit(session: Session, election: Election, values: dict[str, Any], *,
     if source not in ("public", "deputy", "station"):
         raise InvalidInput("the source is public, deputy or station")
     fields = _fields(election, values)
-    name = _text(values.get("proposer_name"), "proposer name", 100)
-    contact = _text(values.get("proposer_contact"), "contact", 200, required=False)
-    deputy = _text(values.get("deputy_name"), "deputy name", 100, required=source == "deputy")
+    name = _text(values.get("proposer_name"), N_("proposer name"), 100)
+    contact = _text(values.get("proposer_contact"), N_("contact"), 200, required=False)
+    deputy = _text(values.get("deputy_name"), N_("deputy name"), 100, required=source == "deputy")
     check_attachment(attachment)
     proposal = Proposal(election_id=election.id, tracking_code=_new_code(session),
                         source=source, proposer_name=name, proposer_contact=contact,
@@ -132,7 +132,8 @@ def by_code(session: Session, code: str) -> Proposal:
 def get(session: Session, election: Election, proposal_id: int) -> Proposal:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or proposal.election_id != election.id:
-        raise NotFound(f"election {election.id} has no proposal {proposal_id}")
+        raise NotFound("election %(election)s has no proposal %(proposal_id)s",
+                       election=election.id, proposal_id=proposal_id)
     return proposal
 
 
@@ -142,8 +143,8 @@ def _move(session: Session, proposal: Proposal, action: str, actor: str, note: s
     if proposal.project_id is not None:
         raise Conflict("this proposal is on the adopted candidate list and cannot change")
     if proposal.state not in allowed:
-        raise Conflict(f"a proposal that is {proposal.state.value.replace('_', ' ')} cannot "
-                       f"be {VERBS[action]}")
+        raise Conflict("a proposal that is %(state)s cannot be %(action)s",
+                       state=label(proposal.state), action=VERBS[action])
     before = proposal.state
     proposal.state = target
     _log(session, proposal, actor, action, before, note)
@@ -159,7 +160,8 @@ def record_findings(session: Session, proposal: Proposal, actor: str,
     """A review round's feasibility findings (cost, funding, legality, risk, department…)."""
     if proposal.state != ProposalState.under_review:
         raise Conflict("findings are recorded while a proposal is under review")
-    kept = {k: _text(findings.get(k), k, 500, required=False) for k in FINDING_FIELDS}
+    kept = {k: _text(findings.get(k), word(FINDING_LABELS, k), 500,
+                   required=False) for k in FINDING_FIELDS}
     if not any(kept.values()):
         raise InvalidInput("record at least one finding")
     _log(session, proposal, actor, "findings", proposal.state, findings=kept)
@@ -168,8 +170,8 @@ def record_findings(session: Session, proposal: Proposal, actor: str,
 
 def return_for_revision(session: Session, proposal: Proposal, actor: str, reason: str
                         ) -> Proposal:
-    _move(session, proposal, "return", actor, _text(reason, "reason", 2000))
-    proposal.answer = _text(reason, "reason", 2000)
+    _move(session, proposal, "return", actor, _text(reason, N_("reason"), 2000))
+    proposal.answer = _text(reason, N_("reason"), 2000)
     return proposal
 
 
@@ -177,31 +179,32 @@ def revise(session: Session, code: str, values: dict[str, Any]) -> Proposal:
     """The proposer revises through their tracking code; review resumes."""
     proposal = by_code(session, code)
     if proposal.state != ProposalState.returned_for_revision:
-        raise Conflict(f"a proposal that is {proposal.state.value.replace('_', ' ')} cannot "
-                       "be revised: only one returned for revision can")
-    fields = _fields(proposal_election(session, proposal), values)
-    for key, value in fields.items():
+        raise Conflict("a proposal that is %(state)s cannot be revised: only one returned for "
+                       "revision can", state=label(proposal.state))
+    revised = _fields(proposal_election(session, proposal), values)
+    for key, value in revised.items():
         setattr(proposal, key, value)
-    _move(session, proposal, "revise", proposal.proposer_name, "revised by the proposer")
+    _move(session, proposal, "revise", proposal.proposer_name)
     return proposal
 
 
 def proposal_election(session: Session, proposal: Proposal) -> Election:
     election = session.get(Election, proposal.election_id)
     if election is None:  # the foreign key forbids it; a clear error all the same
-        raise NotFound(f"proposal {proposal.tracking_code} has no election")
+        raise NotFound("proposal %(tracking_code)s has no election",
+                       tracking_code=proposal.tracking_code)
     return election
 
 
 def accept(session: Session, proposal: Proposal, actor: str, answer: str) -> Proposal:
-    text = _text(answer, "answer", 2000)
+    text = _text(answer, N_("answer"), 2000)
     _move(session, proposal, "accept", actor, text)
     proposal.answer = text
     return proposal
 
 
 def reject(session: Session, proposal: Proposal, actor: str, reason: str) -> Proposal:
-    text = _text(reason, "public reason", 2000)
+    text = _text(reason, N_("public reason"), 2000)
     _move(session, proposal, "reject", actor, text)
     proposal.answer = text
     return proposal
@@ -214,12 +217,12 @@ def merge(session: Session, proposal: Proposal, into: Proposal, actor: str, answ
         raise InvalidInput("merge into another proposal of the same election")
     if into.state not in (ProposalState.under_review, ProposalState.accepted):
         raise Conflict("merge only into a proposal under review or accepted")
-    text = _text(answer, "answer", 2000)
-    _move(session, proposal, "merge", actor, f"merged into {into.tracking_code}: {text}")
+    text = _text(answer, N_("answer"), 2000)
+    _move(session, proposal, "merge", actor, f"{into.tracking_code}: {text}")
     proposal.merged_into_id = into.id
     proposal.answer = text
     _log(session, into, actor, "absorb", into.state,
-         f"{proposal.tracking_code} merged into this proposal: {text}")
+         f"{proposal.tracking_code}: {text}")
     return proposal
 
 
@@ -250,7 +253,8 @@ def import_proposals(session: Session, election: Election, data: bytes, filename
     missing = [c for c in ("title", "category", "description", "proposer_name")
                if c not in columns]
     if missing:
-        raise InvalidInput(f"the header row lacks the column(s) {', '.join(missing)}")
+        raise InvalidInput("the header row lacks the column(s) %(missing)s",
+                           missing=', '.join(missing))
     errors = []
     for row in rows:
         if row.problem:
@@ -258,22 +262,16 @@ def import_proposals(session: Session, election: Election, data: bytes, filename
             continue
         try:
             _fields(election, row.values)
-            _text(row.values.get("proposer_name"), "proposer name", 100)
+            _text(row.values.get("proposer_name"), N_("proposer name"), 100)
         except InvalidInput as exc:
-            errors.append(f"row {row.number}: {exc}")
+            errors.append(Message("row %(row)s: %(problem)s", row=row.number, problem=exc))
     if not rows:
-        errors.append("the file has no proposals")
+        errors.append(Message("the file has no proposals"))
     if errors:
         raise ImportErrors(errors)
     if dry_run:
         return []
     return [submit(session, election, row.values, source="station") for row in rows]
-
-
-def ratio_bounds(election: Election, seats: int) -> tuple[int, int]:
-    """Fewest and most candidates allowed for ``seats`` by the election's 差额 ratio."""
-    (lo_n, lo_d), (hi_n, hi_d) = election.candidate_ratio
-    return seats + math.ceil(seats * lo_n / lo_d), seats + math.floor(seats * hi_n / hi_d)
 
 
 def adopt(session: Session, election: Election, proposal_ids: list[int], seats: int,
@@ -283,16 +281,14 @@ def adopt(session: Session, election: Election, proposal_ids: list[int], seats: 
                                                 Proposal.project_id.is_not(None))):
         raise Conflict("a candidate list was adopted for this election already")
     if any(r.round_id == round_id for r in election.rounds):
-        raise Conflict(f"election {election.id} has a round {round_id!r} already")
+        raise Conflict("election %(election)s has a round %(round_id)r already",
+                       election=election.id, round_id=round_id)
     chosen = [get(session, election, pid) for pid in dict.fromkeys(proposal_ids)]
     if any(p.state != ProposalState.accepted or p.project_id is not None for p in chosen):
         raise InvalidInput("only accepted proposals from the reserve pool can be adopted")
     if seats < 1:
         raise InvalidInput("seats must be at least 1")
-    lo, hi = ratio_bounds(election, seats)
-    if not lo <= len(chosen) <= hi:
-        raise InvalidInput(f"{len(chosen)} candidates for {seats} seats: the list needs "
-                           f"between {lo} and {hi} candidates (差额)")
+    check_candidates(election.candidate_ratio, seats, len(chosen))  # before anything is made
     taken = {p.code for p in roster.list_projects(session, election)}
     codes = (f"P{n:02d}" for n in range(1, 1000) if f"P{n:02d}" not in taken)
     projects = []
@@ -305,7 +301,7 @@ def adopt(session: Session, election: Election, proposal_ids: list[int], seats: 
         session.flush()
         proposal.project_id = project.id
         _log(session, proposal, actor, "adopt", proposal.state,
-             f"on the adopted candidate list as {code}")
+             code)
         projects.append(project)
     round_ = rounds.create_round(session, election, round_id=round_id, kind="selection",
                                  title=title or f"{election.year}年度民生实事项目票决",

@@ -116,21 +116,24 @@ def check_receipt(session: Session, doc: Any) -> ReceiptCheck:
         round_ = get_round(session, election.id, str(receipt.get("round_id")))
     except NotFound:
         raise InvalidInput("no such election or round: the receipt names "
-                           f"{receipt.get('election_id')}/{receipt.get('round_id')}") from None
+                           "%(election_id)s/%(round_id)s", election_id=receipt.get('election_id'),
+                           round_id=receipt.get('round_id')) from None
     try:
         signature = hex_bytes(doc["signature"], 64, "signature")
         verify_receipt(receipt, signature, bytes.fromhex(election.receipt_public_key))
     except CryptoError as exc:
-        raise InvalidInput(f"the receipt's signature does not verify: {exc}") from None
+        raise InvalidInput("the receipt's signature does not verify: %(exc)s", exc=exc) from None
     entry = session.scalar(select(BoardEntry).where(BoardEntry.round_pk == round_.id,
                                                     BoardEntry.index == receipt["index"]))
     if entry is None:
-        raise InvalidInput(f"the board has no entry {receipt['index']}: the ballot is missing")
+        raise InvalidInput("the board has no entry %(index)s: the ballot is missing",
+                           index=receipt['index'])
     if entry.type != "cast":
-        raise InvalidInput(f"entry {receipt['index']} on the board is not a cast ballot")
+        raise InvalidInput("entry %(index)s on the board is not a cast ballot",
+                           index=receipt['index'])
     if entry.digest != receipt["entry_digest"] or entry.hash != receipt["board_hash"]:
-        raise InvalidInput(f"entry {receipt['index']} on the board differs from the one "
-                           "receipted: it was changed or the board was rewritten")
+        raise InvalidInput("entry %(index)s on the board differs from the one receipted: it was "
+                           "changed or the board was rewritten", index=receipt['index'])
     ballot = parse_json(entry.entry_json)["ballot"]
     digest = ballot_digest(bytes.fromhex(round_.context or ""), ballot)
     return ReceiptCheck(round_, entry.index, fingerprint(digest))
@@ -150,7 +153,7 @@ def opened_ballot(session: Session, round_: Round, index: int) -> OpenedBallot:
     entry = session.scalar(select(BoardEntry).where(BoardEntry.round_pk == round_.id,
                                                     BoardEntry.index == index))
     if entry is None or entry.type != "spoiled":
-        raise NotFound(f"entry {index} of this board is not a challenged ballot")
+        raise NotFound("entry %(index)s of this board is not a challenged ballot", index=index)
     doc = parse_json(entry.entry_json)
     manifest = manifest_of(round_)
     joint_key = Point.from_bytes(bytes.fromhex(round_.election.joint_key or ""))
@@ -159,7 +162,7 @@ def opened_ballot(session: Session, round_: Round, index: int) -> OpenedBallot:
         opening = BallotOpening.from_json(doc["plaintext"], doc["nonces"], manifest)
         check_opening(ballot, opening, joint_key)
     except CryptoError as exc:
-        raise InvalidInput(f"entry {index} does not open: {exc}") from None
+        raise InvalidInput("entry %(index)s does not open: %(exc)s", index=index, exc=exc) from None
     titles = {row["id"]: row["title"] for row in manifest.data["rows"]}
     marks = []
     for row_id, row in zip(manifest.row_ids, opening.plaintext, strict=True):

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.errors import N_, Conflict, InvalidInput, NotFound
+from ballot.labels import label
 from ballot.models import (
     Election,
     Rectification,
@@ -51,7 +52,8 @@ def create_rating_round(session: Session, election: Election, *, round_id: str, 
 def flagged_codes(round_: Round) -> list[str]:
     """Project codes a published rating flags (under the threshold, or no marks)."""
     if round_.kind != RoundKind.rating or round_.state != RoundState.published:
-        raise Conflict(f"round {round_.round_id} is not a published rating round")
+        raise Conflict("round %(round_id)s is not a published rating round",
+                       round_id=round_.round_id)
     return [row["id"] for row in (round_.result or {}).get("rows", []) if row["flagged"]]
 
 
@@ -61,12 +63,13 @@ def order_rectifications(session: Session, round_: Round, actor: str, *, due: An
     """One task per flagged project of ``round_`` that has none for it yet."""
     codes = flagged_codes(round_)
     if not codes:
-        raise Conflict(f"round {round_.round_id} flags no project: nothing to rectify")
-    due_date = date(due, "due date")
+        raise Conflict("round %(round_id)s flags no project: nothing to rectify",
+                       round_id=round_.round_id)
+    due_date = date(due, N_("due date"))
     assert due_date is not None
     if due_date < (today or dt.date.today()):
         raise InvalidInput("the due date has passed already")
-    words = text(instructions, "instructions", 5000)
+    words = text(instructions, N_("instructions"), 5000)
     election = round_.election
     made = []
     tracked_by_code = {t.project.code: t for t in tracking.tracked_projects(session, election)}
@@ -99,10 +102,10 @@ def file_report(session: Session, rect: Rectification, actor: str, report: str
                 ) -> Rectification:
     """The department's rectification report; it may be refiled until re-rating opens."""
     if rect.state not in (RectificationState.ordered, RectificationState.reported):
-        raise Conflict(f"this rectification is {rect.state.value}")
+        raise Conflict("this rectification is %(state)s", state=label(rect.state))
     if rect.rerating_round_pk is not None:
         raise Conflict("the re-rating round is set: the report can no longer change")
-    rect.report = text(report, "the rectification report", 5000)
+    rect.report = text(report, N_("the rectification report"), 5000)
     rect.reported_by, rect.reported = actor, dt.datetime.now(dt.UTC)
     rect.state = RectificationState.reported
     session.flush()

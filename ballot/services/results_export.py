@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ballot.errors import Conflict
+from ballot.errors import N_, Conflict, Translate
+from ballot.labels import COLUMNS, RATING_CLASSES, RESULT_STATUS, word
 from ballot.models import Round, RoundKind
 from ballot.spreadsheet import csv_bytes, xlsx_bytes
 
@@ -20,9 +21,14 @@ RATING_COLUMNS = ("id", "title", "satisfied", "basically_satisfied", "dissatisfi
                   "rate", "class", "flagged")
 
 
-def _rows(round_: Round) -> tuple[tuple[str, ...], list[list[Any]]]:
+def _english(message_id: str) -> str:
+    return message_id
+
+
+def _rows(round_: Round, translate: Translate) -> tuple[list[str], list[list[Any]]]:
+    """Headings and cells in the reader's language; counts stay numbers."""
     if not round_.result:
-        raise Conflict(f"round {round_.round_id} has no result yet")
+        raise Conflict("round %(round_id)s has no result yet", round_id=round_.round_id)
     titles = {r.project.code: r.project.title for r in round_.rows}
     columns = SELECTION_COLUMNS if round_.kind == RoundKind.selection else RATING_COLUMNS
     out = []
@@ -33,24 +39,31 @@ def _rows(round_: Round) -> tuple[tuple[str, ...], list[list[Any]]]:
                 values.append(titles.get(row["id"], ""))
             elif c == "rate":
                 values.append(f"{row['rate'][0]}/{row['rate'][1]}")
+            elif c == "status":
+                values.append(word(RESULT_STATUS, row[c]).render(translate))
+            elif c == "class":
+                values.append(word(RATING_CLASSES, row[c]).render(translate))
+            elif c == "flagged":
+                values.append(word(COLUMNS, "yes" if row[c] else "no").render(translate))
             else:
                 values.append(row[c])
         out.append(values)
-    return columns, out
+    return [word(COLUMNS, c).render(translate) for c in columns], out
 
 
-def results_csv(round_: Round) -> bytes:
-    columns, rows = _rows(round_)
+def results_csv(round_: Round, translate: Translate = _english) -> bytes:
+    columns, rows = _rows(round_, translate)
     return csv_bytes(columns, rows)
 
 
-def results_xlsx(round_: Round) -> bytes:
-    columns, rows = _rows(round_)
+def results_xlsx(round_: Round, translate: Translate = _english) -> bytes:
+    columns, rows = _rows(round_, translate)
     recon = round_.result["reconciliation"] if round_.result else {}
-    return xlsx_bytes([("results", columns, rows),
-                       ("reconciliation", [],
-                        [[key, recon.get(key)] for key in ("enrolled", "present", "issued",
-                                                           "cast")])])
+    return xlsx_bytes([
+        (N_("results").render(translate), columns, rows),
+        (N_("reconciliation").render(translate), [],
+         [[word(COLUMNS, key).render(translate), recon.get(key)]
+          for key in ("enrolled", "present", "issued", "cast")])])
 
 
 def pabulib(round_: Round) -> str:

@@ -6,13 +6,12 @@ row number and nothing is written until the whole file is valid.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, ImportErrors, InvalidInput, NotFound
+from ballot.errors import Conflict, ImportErrors, InvalidInput, Message, NotFound
 from ballot.models import Deputy, Election, Project
+from ballot.services import fields
 from ballot.tabular import has_control, read_table
 
 DEPUTY_COLUMNS = {"seat": "seat", "座位号": "seat", "代表证号": "seat", "编号": "seat",
@@ -29,7 +28,8 @@ PROJECT_COLUMNS = {"code": "code", "编号": "code", "title": "title", "项目�
 def _require(columns: list[str], needed: tuple[str, ...]) -> None:
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise InvalidInput(f"the header row lacks the column(s) {', '.join(missing)}")
+        raise InvalidInput("the header row lacks the column(s) %(missing)s",
+                           missing=', '.join(missing))
 
 
 def _locked(election: Election) -> None:
@@ -51,17 +51,18 @@ def import_deputies(session: Session, election: Election, data: bytes, filename:
         if row.problem:
             errors.append(row.problem)
         elif not seat or not name:
-            errors.append(f"row {row.number}: seat and name are required")
+            errors.append(Message("row %(row)s: seat and name are required", row=row.number))
         elif len(seat) > 20 or len(name) > 100:
-            errors.append(f"row {row.number}: seat or name is too long")
+            errors.append(Message("row %(row)s: seat or name is too long", row=row.number))
         elif seat in seen or seat in existing:
-            errors.append(f"row {row.number}: seat {seat} appears twice")
+            errors.append(Message("row %(row)s: seat %(seat)s appears twice", row=row.number,
+                                  seat=seat))
         else:
             seen.add(seat)
             deputies.append(Deputy(election_id=election.id, seat=seat, name=name,
                                    delegation=row.values.get("delegation", "")[:100]))
     if not rows:
-        errors.append("the file has no deputies")
+        errors.append(Message("the file has no deputies"))
     if errors:
         raise ImportErrors(errors)
     if not dry_run:
@@ -79,7 +80,7 @@ def get_deputy(session: Session, election: Election, seat: str) -> Deputy:
     deputy = session.scalar(select(Deputy).where(Deputy.election_id == election.id,
                                                  Deputy.seat == seat))
     if deputy is None:
-        raise NotFound(f"no deputy has seat {seat!r}")
+        raise NotFound("no deputy has seat %(seat)r", seat=seat)
     return deputy
 
 
@@ -101,22 +102,6 @@ def set_leave(session: Session, deputy: Deputy, on_leave: bool) -> Deputy:
     return deputy
 
 
-def parse_cost(text: str) -> Decimal | None:
-    """A cost in 万元 as typed or imported; ``ValueError`` names what is wrong."""
-    if not text:
-        return None
-    try:
-        value = Decimal(text.replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        raise ValueError(f"cost {text!r} is not a number (万元)") from None
-    if not value.is_finite():
-        raise ValueError(f"cost {text!r} is not a number (万元)")
-    if value < 0 or value >= Decimal("1e12") or value.quantize(Decimal("0.01")) >= Decimal(
-            "1e12"):
-        raise ValueError(f"cost {text!r} is out of range")
-    return value.quantize(Decimal("0.01"))
-
-
 def add_project(session: Session, election: Election, *, code: str, title: str,
                 category: str = "", cost: str = "", place: str = "", department: str = "",
                 description: str = "") -> Project:
@@ -125,11 +110,8 @@ def add_project(session: Session, election: Election, *, code: str, title: str,
         raise InvalidInput("a project needs a code and a title")
     if session.scalar(select(Project).where(Project.election_id == election.id,
                                             Project.code == code.strip())):
-        raise Conflict(f"a project with code {code!r} exists already")
-    try:
-        cost_value = parse_cost(cost)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise Conflict("a project with code %(code)r exists already", code=code)
+    cost_value = fields.cost(cost)
     project = Project(election_id=election.id, code=code.strip()[:20], title=title.strip()[:200],
                       category=category[:50], cost_wan=cost_value, place=place[:200],
                       department=department[:200], description=description)
@@ -154,23 +136,24 @@ def import_projects(session: Session, election: Election, data: bytes, filename:
             errors.append(row.problem)
             continue
         if not code or not title:
-            errors.append(f"row {row.number}: code and title are required")
+            errors.append(Message("row %(row)s: code and title are required", row=row.number))
             continue
         if len(code) > 20 or len(title) > 200:
-            errors.append(f"row {row.number}: code or title is too long")
+            errors.append(Message("row %(row)s: code or title is too long", row=row.number))
             continue
         if code in seen or code in existing:
-            errors.append(f"row {row.number}: code {code} appears twice")
+            errors.append(Message("row %(row)s: code %(code)s appears twice", row=row.number,
+                                  code=code))
             continue
         try:
-            parse_cost(v.get("cost", ""))
-        except ValueError as exc:
-            errors.append(f"row {row.number}: {exc}")
+            fields.cost(v.get("cost", ""))
+        except InvalidInput as exc:
+            errors.append(Message("row %(row)s: %(problem)s", row=row.number, problem=exc))
             continue
         seen.add(code)
         valid.append(v)
     if not rows:
-        errors.append("the file has no projects")
+        errors.append(Message("the file has no projects"))
     if errors:
         raise ImportErrors(errors)
     if dry_run:

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ballot.candidate_ratio import check_candidates
 from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.labels import label
 from ballot.models import (
     Attendance,
     BoardHead,
@@ -59,7 +61,8 @@ def create_round(
         raise InvalidInput("the round id uses lower-case letters, digits and '-'")
     if session.scalar(select(Round).where(Round.election_id == election.id,
                                           Round.round_id == round_id)):
-        raise Conflict(f"election {election.id} has a round {round_id!r} already")
+        raise Conflict("election %(election)s has a round %(round_id)r already",
+                       election=election.id, round_id=round_id)
     if kind not in RoundKind.__members__:
         raise InvalidInput("a round is a selection or a rating round")
     if not title.strip() or len(title.strip()) > 200:
@@ -76,7 +79,10 @@ def create_round(
         if options not in (SELECTION_OPTIONS, APPROVAL_OPTIONS):
             raise InvalidInput("a selection ballot offers for/against, or for alone")
         if seats is None or not 1 <= seats <= len(project_ids):
-            raise InvalidInput(f"seats must be between 1 and the {len(project_ids)} candidates")
+            raise InvalidInput("seats must be between 1 and the %(project_ids_count)s candidates",
+                               project_ids_count=len(project_ids))
+        if not _is_runoff(parent):  # a runoff's candidates are the tied ones, however many
+            check_candidates(election.candidate_ratio, seats, len(project_ids))
         if basis not in ("enrolled", "cast"):
             raise InvalidInput("the majority basis is 'enrolled' or 'cast'")
         round_.options, round_.seats, round_.basis = list(options), seats, basis
@@ -92,11 +98,16 @@ def create_round(
     return round_
 
 
+def _is_runoff(parent: Round | None) -> bool:
+    return parent is not None and bool((parent.result or {}).get("runoff"))
+
+
 def get_round(session: Session, election_id: str, round_id: str) -> Round:
     round_ = session.scalar(select(Round).where(Round.election_id == election_id,
                                                 Round.round_id == round_id))
     if round_ is None:
-        raise NotFound(f"election {election_id!r} has no round {round_id!r}")
+        raise NotFound("election %(election_id)r has no round %(round_id)r",
+                       election_id=election_id, round_id=round_id)
     return round_
 
 
@@ -129,7 +140,7 @@ def manifest_data(session: Session, round_: Round) -> dict[str, Any]:
 
 def manifest_of(round_: Round) -> Manifest:
     if round_.manifest_json is None:
-        raise Conflict(f"round {round_.round_id} has no frozen manifest yet")
+        raise Conflict("round %(round_id)s has no frozen manifest yet", round_id=round_.round_id)
     return Manifest.from_json(parse_json(round_.manifest_json))
 
 
@@ -145,7 +156,7 @@ def freeze(session: Session, round_: Round) -> Manifest:
     try:
         manifest = Manifest.from_json(manifest_data(session, round_))
     except InvalidManifest as exc:
-        raise InvalidInput(f"the ballot cannot be made: {exc}") from None
+        raise InvalidInput("the ballot cannot be made: %(exc)s", exc=exc) from None
     round_.manifest_json = canonical_json(manifest.data).decode("utf-8")
     context = round_context(manifest.hash, Point.from_bytes(bytes.fromhex(election.joint_key)),
                             bytes.fromhex(election.commitments_hash or ""))
@@ -178,7 +189,7 @@ def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
     if deputy.election_id != round_.election_id:
         raise InvalidInput("this deputy is not on this election's roster")
     if deputy.on_leave:
-        raise Conflict(f"{deputy.name} is marked on leave")
+        raise Conflict("%(deputy_name)s is marked on leave", deputy_name=deputy.name)
     existing = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
                                                        Attendance.deputy_id == deputy.id))
     if existing:
@@ -204,20 +215,22 @@ def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
     existing = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
                                                        Attendance.deputy_id == deputy.id))
     if existing is None:
-        raise NotFound(f"{deputy.name} was not checked in")
+        raise NotFound("%(deputy_name)s was not checked in", deputy_name=deputy.name)
     if issued_count(session, round_) > present_count(session, round_) - 1:
-        raise Conflict(f"{deputy.name} cannot be unmarked: every present deputy has a slip "
-                       "already; void an unused slip first")
+        raise Conflict("%(deputy_name)s cannot be unmarked: every present deputy has a slip "
+                       "already; void an unused slip first", deputy_name=deputy.name)
     session.delete(existing)
     session.flush()
 
 
 def open_round(session: Session, round_: Round) -> Round:
     if round_.state != RoundState.draft:
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not a draft")
+        raise Conflict("round %(round_id)s is %(state)s, not a draft", round_id=round_.round_id,
+                       state=label(round_.state))
     present, required = present_count(session, round_), quorum_required(session, round_)
     if present < required:
-        raise Conflict(f"no quorum: {present} present, {required} required")
+        raise Conflict("no quorum: %(present)s present, %(required)s required", present=present,
+                       required=required)
     freeze(session, round_)
     round_.state = RoundState.open
     session.flush()
@@ -227,7 +240,8 @@ def open_round(session: Session, round_: Round) -> Round:
 def close_round(session: Session, round_: Round, rng: Randomness = SYSTEM_RANDOMNESS) -> Round:
     """Close voting; the challenged ballots held meanwhile go on the board, shuffled."""
     if round_.state != RoundState.open:
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not open")
+        raise Conflict("round %(round_id)s is %(state)s, not open", round_id=round_.round_id,
+                       state=label(round_.state))
     # Take the board's head lock: a cast in flight either lands before the close or
     # finds the round closed, never half of each.
     session.scalar(select(BoardHead).where(BoardHead.round_pk == round_.id).with_for_update())

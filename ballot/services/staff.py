@@ -53,16 +53,17 @@ def create_staff(session: Session, username: str, password: str, roles: list[str
         raise InvalidInput("a username has 3 to 64 lower-case letters, digits, '.', '_' or '-'")
     unknown = [r for r in roles if r not in ROLES]
     if not roles or unknown:
-        raise InvalidInput(f"roles must be among {', '.join(ROLES)}")
+        raise InvalidInput("roles must be among %(roles)s", roles=', '.join(ROLES))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("a password has at least %(least)s characters",
+                           least=MIN_PASSWORD_LENGTH)
     department = department.strip()
     if "department" in roles and not department:
         raise InvalidInput("a department account names its department (like 住建局)")
     if len(department) > 200:
         raise InvalidInput("a department name has at most 200 characters")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
-        raise Conflict(f"the username {username!r} is taken")
+        raise Conflict("the username %(username)r is taken", username=username)
     user = StaffUser(username=username, display_name=display_name or username,
                      password_hash=hash_password(password),
                      roles=",".join(sorted(set(roles))), department=department)
@@ -83,14 +84,15 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
 def find(session: Session, username: str) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
-        raise NotFound(f"there is no staff account {username!r}")
+        raise NotFound("there is no staff account %(username)r", username=username)
     return user
 
 
 def set_password(session: Session, username: str, password: str) -> StaffUser:
     """A new password; every session of the account ends (a stolen cookie with it)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("a password has at least %(least)s characters",
+                           least=MIN_PASSWORD_LENGTH)
     user = find(session, username)
     user.password_hash = hash_password(password)
     staff_sessions.end_all(session, user)

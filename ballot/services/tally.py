@@ -3,13 +3,14 @@ and the runoff or further round a result calls for."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ballot.candidate_ratio import candidate_bounds
 from ballot.errors import Conflict, InvalidInput
+from ballot.labels import label
 from ballot.models import Round, RoundKind, RoundState, TrusteeDecryption
 from ballot.rules import Reconciliation, compute_result
 from ballot.services import board, rectification, tracking
@@ -59,7 +60,8 @@ def stored_aggregates(round_: Round) -> Aggregates:
 def decryption_request(session: Session, round_: Round) -> dict[str, Any]:
     """The file each trustee decrypts offline; aggregates are computed once and kept."""
     if round_.state not in (RoundState.closed, RoundState.tallied, RoundState.published):
-        raise Conflict(f"round {round_.round_id} must be closed before counting")
+        raise Conflict("round %(round_id)s must be closed before counting",
+                       round_id=round_.round_id)
     if cast_count(session, round_) == 0:
         raise Conflict("no ballots were cast: there is nothing to decrypt; combine directly")
     aggregates = compute_aggregates(session, round_)
@@ -72,35 +74,38 @@ def decryption_request(session: Session, round_: Round) -> dict[str, Any]:
 def import_share(session: Session, round_: Round, doc: Any) -> TrusteeDecryption:
     """Check a trustee's decryption share on upload; a wrong one is refused and named."""
     if round_.state != RoundState.closed:
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}: shares are taken "
-                       "while it is closed and not yet counted")
+        raise Conflict("round %(round_id)s is %(state)s: shares are taken while it is closed and "
+                       "not yet counted", round_id=round_.round_id, state=label(round_.state))
     if round_.aggregates_json is None:
         raise Conflict("make the decryption request first")
     if not isinstance(doc, dict) or doc.get("format") != "piaojue-decryption/1":
         raise InvalidInput("not a decryption share file (piaojue-decryption/1)")
     if doc.get("election_id") != round_.election_id or doc.get("round_id") != round_.round_id:
-        raise InvalidInput(f"this share is for {doc.get('election_id')}/{doc.get('round_id')}, "
-                           f"not {round_.election_id}/{round_.round_id}")
+        raise InvalidInput("this share is for %(election_id)s/%(round_id)s, not "
+                           "%(election_id2)s/%(round_id2)s", election_id=doc.get('election_id'),
+                           round_id=doc.get('round_id'), election_id2=round_.election_id,
+                           round_id2=round_.round_id)
     manifest = manifest_of(round_)
     try:
         share = DecryptionShare.from_json(doc.get("share"), len(manifest.row_ids),
                                           len(manifest.options))
     except CryptoError as exc:
-        raise InvalidInput(f"the share file is malformed: {exc}") from None
+        raise InvalidInput("the share file is malformed: %(exc)s", exc=exc) from None
     election = round_.election
     if not 1 <= share.trustee <= election.trustees_n:
-        raise InvalidInput(f"there is no trustee {share.trustee}")
+        raise InvalidInput("there is no trustee %(trustee)s", trustee=share.trustee)
     if session.scalar(select(TrusteeDecryption).where(
             TrusteeDecryption.round_pk == round_.id,
             TrusteeDecryption.trustee_index == share.trustee)):
-        raise Conflict(f"trustee {share.trustee}'s share is in already")
+        raise Conflict("trustee %(trustee)s's share is in already", trustee=share.trustee)
     X = public_share(published_commitments(election), share.trustee)
     try:
         verify_decryption_share(share, X, stored_aggregates(round_),
                                 bytes.fromhex(round_.context or ""))
     except CryptoError as exc:
         name = election.trustees[share.trustee - 1].name
-        raise InvalidInput(f"refused: {exc} (trustee {share.trustee}, {name})") from None
+        raise InvalidInput("refused: %(exc)s (trustee %(trustee)s, %(name)s)", exc=exc,
+                           trustee=share.trustee, name=name) from None
     row = TrusteeDecryption(round_pk=round_.id, trustee_index=share.trustee,
                             share_json=canonical_json(share.to_json()).decode("utf-8"))
     session.add(row)
@@ -116,7 +121,8 @@ def shares_in(session: Session, round_: Round) -> list[TrusteeDecryption]:
 def combine(session: Session, round_: Round) -> dict[str, Any]:
     """Counts from any t valid shares, then the result by PROTOCOL.md §10."""
     if round_.state != RoundState.closed:
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}, not closed")
+        raise Conflict("round %(round_id)s is %(state)s, not closed", round_id=round_.round_id,
+                       state=label(round_.state))
     manifest = manifest_of(round_)
     cast = cast_count(session, round_)
     threshold = round_.election.threshold
@@ -126,7 +132,8 @@ def combine(session: Session, round_: Round) -> dict[str, Any]:
     else:
         rows = shares_in(session, round_)
         if len(rows) < threshold:
-            raise Conflict(f"{len(rows)} of the {threshold} decryption shares needed are in")
+            raise Conflict("%(rows_count)s of the %(threshold)s decryption shares needed are in",
+                           rows_count=len(rows), threshold=threshold)
         chosen = rows[:threshold]
         shares = {r.trustee_index: DecryptionShare.from_json(
             parse_json(r.share_json), len(manifest.row_ids), len(manifest.options))
@@ -137,7 +144,7 @@ def combine(session: Session, round_: Round) -> dict[str, Any]:
                                     issued_count(session, round_), cast)
     problems = reconciliation.problems()
     if problems:
-        raise Conflict(f"reconciliation fails: {'; '.join(problems)}")
+        raise Conflict("reconciliation fails: %(problems)s", problems='; '.join(problems))
     round_.counts = counts
     round_.result = compute_result(manifest, counts, reconciliation)
     round_.state = RoundState.tallied
@@ -155,7 +162,8 @@ def used_shares(session: Session, round_: Round) -> list[dict[str, Any]]:
 
 def publish(session: Session, round_: Round) -> Round:
     if round_.state != RoundState.tallied:
-        raise Conflict(f"round {round_.round_id} is {round_.state.value}: count it first")
+        raise Conflict("round %(round_id)s is %(state)s: count it first", round_id=round_.round_id,
+                       state=label(round_.state))
     round_.state = RoundState.published
     session.flush()
     # What a published result sets going: elected projects are tracked (晒单);
@@ -173,7 +181,8 @@ def create_followup(session: Session, round_: Round, round_id: str, title: str) 
         raise Conflict("only a counted round can call for another")
     existing = session.scalar(select(Round).where(Round.parent_id == round_.id))
     if existing is not None:
-        raise Conflict(f"round {existing.round_id} already follows round {round_.round_id}")
+        raise Conflict("round %(round_id)s already follows round %(round_id2)s",
+                       round_id=existing.round_id, round_id2=round_.round_id)
     result = round_.result
     code_to_project = {row.project.code: row.project_id for row in round_.rows}
     if result.get("runoff"):
@@ -182,14 +191,16 @@ def create_followup(session: Session, round_: Round, round_id: str, title: str) 
         seats = runoff["seats"]
     elif result.get("unfilled"):
         seats = result["unfilled"]
-        # Further round: the best not-elected rows by first-round 赞成, keeping a
-        # candidate surplus of at least one fifth (差额), as the first list had.
+        # Further round: the best not-elected rows by first-round 赞成, as few as the
+        # election's 差额 ratio allows for the unfilled seats.
         pool = sorted((r for r in result["rows"] if r["status"] != "elected"),
                       key=lambda r: -r["for"])
-        wanted = min(len(pool), seats + max(1, math.ceil(seats / 5)))
-        project_ids = [code_to_project[r["id"]] for r in pool[:wanted]]
-        if len(project_ids) < seats:
-            raise Conflict("too few candidates remain for the unfilled seats")
+        bounds = candidate_bounds(round_.election.candidate_ratio, seats)
+        if len(pool) < bounds.fewest:
+            raise Conflict("%(left)s candidates remain for %(seats)s unfilled seats: a further "
+                           "round needs at least %(fewest)s (差额)", left=len(pool), seats=seats,
+                           fewest=bounds.fewest)
+        project_ids = [code_to_project[r["id"]] for r in pool[:bounds.fewest]]
     else:
         raise Conflict("this result calls for no further round: every seat is filled")
     return create_round(session, round_.election, round_id=round_id, kind="selection",

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ballot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from ballot.labels import label
 from ballot.models import (
     Deputy,
     Election,
@@ -35,7 +36,7 @@ from ballot.models import (
     TrackedState,
     UpdateFile,
 )
-from ballot.services import roster
+from ballot.services import fields
 from ballot.services.attachments import Attachment, check_attachment
 from ballot.services.fields import date as parse_date
 from ballot.services.fields import text
@@ -58,9 +59,9 @@ def _budget(value: Any) -> Decimal | None:
     if not raw:
         return None
     try:
-        return roster.parse_cost(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"budget: {exc}") from None
+        return fields.cost(raw)
+    except InvalidInput as exc:
+        raise InvalidInput("budget: %(exc)s", exc=exc) from None
 
 
 def start_tracking(session: Session, round_: Round) -> list[TrackedProject]:
@@ -95,7 +96,8 @@ def get_tracked(session: Session, election: Election, code: str) -> TrackedProje
         select(TrackedProject).join(Project, TrackedProject.project_id == Project.id)
         .where(TrackedProject.election_id == election.id, Project.code == code))
     if tracked is None:
-        raise NotFound(f"{election.id} tracks no project {code[:40]!r}")
+        raise NotFound("%(election)s tracks no project %(code)r", election=election.id,
+                       code=code[:40])
     return tracked
 
 
@@ -108,25 +110,27 @@ def may_see_private(tracked: TrackedProject, roles: set[str], department: str) -
 
 def check_may_see_private(tracked: TrackedProject, roles: set[str], department: str) -> None:
     if not may_see_private(tracked, roles, department):
-        raise Forbidden(f"project {tracked.project.code} belongs to "
-                        f"{tracked.department or 'no department yet'}; you see only your own "
-                        "department's projects here (and every project on its public page)")
+        raise Forbidden("project %(code)s belongs to %(department)s; you see only your own "
+                        "department's projects here (and every project on its public page)",
+                        code=tracked.project.code,
+                        department=tracked.department or N_("no department yet"))
 
 
 def check_department(tracked: TrackedProject, department: str) -> None:
     """Department staff report on their own department's projects only."""
     if not department or department != tracked.department:
-        raise Conflict(f"project {tracked.project.code} belongs to "
-                       f"{tracked.department or 'no department yet'}, not to your department")
+        raise Conflict("project %(code)s belongs to %(department)s, not to your department",
+                       code=tracked.project.code,
+                       department=tracked.department or N_("no department yet"))
 
 
 def set_plan(session: Session, tracked: TrackedProject, values: dict[str, Any]
              ) -> TrackedProject:
     """Implementing department, budget and planned dates, set by the presidium."""
-    department = text(values.get("department"), "department", 200)
+    department = text(values.get("department"), N_("department"), 200)
     budget = _budget(values.get("budget"))
-    start = parse_date(values.get("planned_start"), "planned start", required=False)
-    end = parse_date(values.get("planned_end"), "planned end", required=False)
+    start = parse_date(values.get("planned_start"), N_("planned start"), required=False)
+    end = parse_date(values.get("planned_end"), N_("planned end"), required=False)
     if start and end and end < start:
         raise InvalidInput("the planned end comes before the planned start")
     tracked.department, tracked.budget_wan = department, budget
@@ -137,8 +141,8 @@ def set_plan(session: Session, tracked: TrackedProject, values: dict[str, Any]
 
 def add_milestone(session: Session, tracked: TrackedProject, title: str, due: Any
                   ) -> Milestone:
-    milestone = Milestone(tracked_id=tracked.id, title=text(title, "milestone", 200),
-                          due=parse_date(due, "milestone due date"))
+    milestone = Milestone(tracked_id=tracked.id, title=text(title, N_("milestone"), 200),
+                          due=parse_date(due, N_("milestone due date")))
     session.add(milestone)
     session.flush()
     session.refresh(tracked, ["milestones"])
@@ -151,8 +155,9 @@ def complete_milestone(session: Session, tracked: TrackedProject, milestone_id: 
     if milestone is None:
         raise NotFound("this project has no such milestone")
     if milestone.done_on is not None:
-        raise Conflict(f"milestone {milestone.title!r} was reached on {milestone.done_on}")
-    milestone.done_on = parse_date(done_on, "date reached")
+        raise Conflict("milestone %(milestone_title)r was reached on %(done_on)s",
+                       milestone_title=milestone.title, done_on=milestone.done_on)
+    milestone.done_on = parse_date(done_on, N_("date reached"))
     session.flush()
     return milestone
 
@@ -175,27 +180,30 @@ def post_update(session: Session, tracked: TrackedProject, actor: str, *, percen
                 delay_reason: str = "") -> ProgressUpdate:
     """A department's progress report: percent, state, words and photos or documents."""
     if tracked.state == TrackedState.completed:
-        raise Conflict(f"project {tracked.project.code} is completed: it takes no more updates")
+        raise Conflict("project %(code)s is completed: it takes no more updates",
+                       code=tracked.project.code)
     if percent is None or not 0 <= percent <= 100:
         raise InvalidInput("progress is a whole percentage from 0 to 100")
     if state not in TrackedState.__members__:
         raise InvalidInput("the state is planned, in_progress, delayed or completed")
     new_state = TrackedState(state)
     if new_state not in NEXT_STATES[tracked.state]:
-        raise Conflict(f"a project that is {tracked.state.value} cannot become "
-                       f"{new_state.value}")
+        raise Conflict("a project that is %(state)s cannot become %(new_state)s",
+                       state=label(tracked.state), new_state=label(new_state))
     if percent < tracked.percent:
-        raise InvalidInput(f"progress cannot go back from {tracked.percent}% to {percent}%")
+        raise InvalidInput("progress cannot go back from %(percent)s%% to %(percent2)s%%",
+                           percent=tracked.percent, percent2=percent)
     if new_state == TrackedState.planned and percent:
         raise InvalidInput("a project that has not started is at 0%")
     if new_state == TrackedState.completed and percent != 100:
         raise InvalidInput("a completed project is at 100%")
-    reason = text(delay_reason, "reason for the delay", 2000,
+    reason = text(delay_reason, N_("reason for the delay"), 2000,
                   required=new_state == TrackedState.delayed)
-    body = text(text_, "the update's text", 5000)
+    body = text(text_, N_("the update's text"), 5000)
     files = files or []
     if len(files) > MAX_FILES_PER_UPDATE:
-        raise InvalidInput(f"an update carries at most {MAX_FILES_PER_UPDATE} files")
+        raise InvalidInput("an update carries at most %(max_files_per_update)s files",
+                           max_files_per_update=MAX_FILES_PER_UPDATE)
     for attachment in files:
         check_attachment(attachment)
     update = ProgressUpdate(tracked_id=tracked.id, actor=actor, percent=percent,
@@ -226,14 +234,15 @@ def record_check(session: Session, tracked: TrackedProject, actor: str, *, quart
         raise InvalidInput("the quarter is written like 2026Q2")
     year = session.get(Election, tracked.election_id).year  # type: ignore[union-attr]
     if int(match.group(1)) not in (year, year + 1):
-        raise InvalidInput(f"the quarter must fall in {year} or {year + 1}")
+        raise InvalidInput("the quarter must fall in %(year)s or %(year2)s", year=year,
+                           year2=year + 1)
     if verdict not in VERDICTS:
         raise InvalidInput("the verdict is on_track, behind or at_risk")
     if session.scalar(select(QuarterlyCheck).where(QuarterlyCheck.tracked_id == tracked.id,
                                                    QuarterlyCheck.quarter == quarter.strip())):
-        raise Conflict(f"{quarter.strip()} has been checked already for this project")
+        raise Conflict("%(strip)s has been checked already for this project", strip=quarter.strip())
     check = QuarterlyCheck(tracked_id=tracked.id, quarter=quarter.strip(), verdict=verdict,
-                           conclusion=text(conclusion, "conclusion", 5000), actor=actor)
+                           conclusion=text(conclusion, N_("conclusion"), 5000), actor=actor)
     session.add(check)
     session.flush()
     session.refresh(tracked, ["checks"])
@@ -243,9 +252,9 @@ def record_check(session: Session, tracked: TrackedProject, actor: str, *, quart
 def ask(session: Session, tracked: TrackedProject, values: dict[str, Any]) -> PublicQuestion:
     """A question from anyone; it stays unpublished until answered and moderated."""
     question = PublicQuestion(
-        tracked_id=tracked.id, asker_name=text(values.get("name"), "your name", 100),
-        asker_contact=text(values.get("contact"), "contact", 200, required=False),
-        question=text(values.get("question"), "the question", 2000),
+        tracked_id=tracked.id, asker_name=text(values.get("name"), N_("your name"), 100),
+        asker_contact=text(values.get("contact"), N_("contact"), 200, required=False),
+        question=text(values.get("question"), N_("the question"), 2000),
         state=QuestionState.asked)
     session.add(question)
     session.flush()
@@ -264,8 +273,9 @@ def answer(session: Session, question: PublicQuestion, actor: str, reply: str
            ) -> PublicQuestion:
     """The department's answer; it may be reworded until staff publish it."""
     if question.state not in (QuestionState.asked, QuestionState.answered):
-        raise Conflict(f"this question is {question.state.value}: its answer is final")
-    question.answer = text(reply, "the answer", 5000)
+        raise Conflict("this question is %(state)s: its answer is final",
+                       state=label(question.state))
+    question.answer = text(reply, N_("the answer"), 5000)
     question.answered_by = actor
     question.state = QuestionState.answered
     session.flush()
@@ -286,7 +296,7 @@ def withhold_question(session: Session, question: PublicQuestion, actor: str, re
     """Keep a question off the public page (abuse, private data), with a reason kept."""
     if question.state == QuestionState.withheld:
         raise Conflict("this question is withheld already")
-    question.withheld_reason = text(reason, "reason", 2000)
+    question.withheld_reason = text(reason, N_("reason"), 2000)
     question.state, question.moderated_by = QuestionState.withheld, actor
     session.flush()
     return question
