@@ -274,7 +274,7 @@ def test_an_unknown_export_is_a_bad_request(presidium: FlaskClient) -> None:
     for kind in ("results.pdf", "record.tar", "..%2Fsecret.key"):
         response = _export(presidium, SELECTION, kind)
         assert response.status_code in (400, 404), kind
-    response = _export(presidium, SELECTION, "results.pdf")
+    response = _export(presidium, SELECTION, "results.pdf", lang="zh_CN")
     assert response.status_code == 400
     assert "未知的导出格式。" in response.get_data(as_text=True)
 
@@ -477,7 +477,7 @@ def test_a_deputy_on_leave_cannot_be_checked_in(site: Site) -> None:
     assert "请假" in page.get_data(as_text=True)
     refused = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
                          follow_redirects=True)
-    assert "on leave" in refused.get_data(as_text=True)
+    assert "已登记请假" in refused.get_data(as_text=True)  # the refusal, in the page's language
     clerk.post(f"{DRAFT_URL}/leave", data={"csrf_token": token, "seat": seat, "on_leave": "0"})
     accepted = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
                           follow_redirects=True)
@@ -495,7 +495,7 @@ def test_presidium_corrects_a_deputys_name(site: Site) -> None:
     refused = client.post(f"{E}/deputy", data={"csrf_token": token, "seat": deputy.seat,
                                                "name": " ", "delegation": ""},
                           follow_redirects=True)
-    assert "a name is required" in refused.get_data(as_text=True)
+    assert "请填写姓名" in refused.get_data(as_text=True)
     with site.sessions.begin() as s:
         changed = roster.get_deputy(s, elections.get_election(s, SELECTION.election_id),
                                     deputy.seat)

@@ -260,7 +260,7 @@ def guide(tmp_path_factory: pytest.TempPathFactory) -> Guide:
     out = server.out("election", "create", "--id", ELECTION,
                      "--name", "湘江区第十八届人民代表大会第六次会议", "--level", "county",
                      "--year", "2026", *(a for n in TRUSTEES.values() for a in ("--trustee", n)),
-                     "--threshold", "2")
+                     "--threshold", "2", "--candidate-ratio", "1/5:1/1")
     assert f"election {ELECTION}: 3 trustees, threshold 2; receipt key " in out
     (server.cwd / "deputies.csv").write_text(DEPUTIES, encoding="utf-8")
     (server.cwd / "projects.csv").write_text(PROJECTS, encoding="utf-8")

@@ -746,3 +746,19 @@ def test_at_rest_key_of_the_rehearsal_opens_its_receipt_key(ready: Rehearsal) ->
         assert key.public_key().public_bytes_raw().hex() == election.receipt_public_key
         with pytest.raises(Exception, match="PIAOJUE_SECRET_KEY"):
             elections.receipt_signing_key(election, AtRestKey(b"0" * 32))
+
+
+def test_a_round_made_by_hand_keeps_the_candidate_ratio(ready: Rehearsal) -> None:
+    """差额 holds for every path that makes a round, not only adoption (issue 14)."""
+    with ready.sessions.begin() as s:
+        election = elections.get_election(s, ready.eid)
+        election.candidate_ratio = [[1, 5], [1, 2]]  # 2 seats: exactly 3 candidates
+        ids = _project_ids(s, ready)
+    with pytest.raises(InvalidInput, match=r"4 candidates for 2 seats: the list needs between "
+                                           r"3 and 3 candidates \(差额\)"):
+        _create(ready, project_ids=ids, seats=2)
+    with pytest.raises(InvalidInput, match="2 candidates for 2 seats"):
+        _create(ready, project_ids=ids[:2], seats=2)
+    assert _count(ready, Round) == 0
+    _create(ready, project_ids=ids[:3], seats=2)
+    assert _count(ready, Round) == 1

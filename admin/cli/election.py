@@ -16,7 +16,8 @@ from admin.cli.common import (
     write_json,
 )
 from admin.config import at_rest_key
-from ballot.services import ceremony, elections, roster
+from ballot.errors import N_
+from ballot.services import ceremony, elections, fields, roster
 
 
 @click.group("election")
@@ -33,13 +34,19 @@ def election_group() -> None:
 @click.option("--trustee", "trustees", multiple=True, required=True,
               help="a trustee's name; repeat once per trustee, in order")
 @click.option("--threshold", type=int, required=True, help="trustees needed to decrypt")
+@click.option("--candidate-ratio", default="1/5:1/2", show_default=True,
+              help="差额: extra candidates per seat, fewest:most (80 for 10 seats is 1/5:7/1)")
 def create_command(election_id: str, name: str, level: str, year: int,
-                   trustees: tuple[str, ...], threshold: int) -> None:
+                   trustees: tuple[str, ...], threshold: int, candidate_ratio: str) -> None:
     """Create a draft election with its trustees and a sealed receipt key."""
+    fewest, _, most = candidate_ratio.partition(":")
     with transaction() as s:
+        ratio = (fields.fraction(fewest, N_("the fewest extra candidates")),
+                 fields.fraction(most, N_("the most extra candidates")))
         election = elections.create_election(
             s, election_id=election_id, congress_name=name, level=level, year=year,
-            trustee_names=list(trustees), threshold=threshold, at_rest=at_rest_key())
+            trustee_names=list(trustees), threshold=threshold, at_rest=at_rest_key(),
+            candidate_ratio=ratio)
         ok(f"election {election.id}: {election.trustees_n} trustees, threshold "
            f"{election.threshold}; receipt key {election.receipt_public_key[:16]}…")
 

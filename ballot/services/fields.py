@@ -47,6 +47,19 @@ def cost(value: Any) -> Decimal | None:
         raise InvalidInput("cost %(cost)r is not a number (万元)", cost=raw[:20]) from None
     if not amount.is_finite():
         raise InvalidInput("cost %(cost)r is not a number (万元)", cost=raw[:20])
-    if amount < 0 or amount.quantize(Decimal("0.01")) >= Decimal("1e12"):
+    # compared before rounding: quantize itself refuses numbers far out of range
+    if amount < 0 or amount >= Decimal("1e12") or amount.quantize(Decimal("0.01")) >= Decimal(
+            "1e12"):
         raise InvalidInput("cost %(cost)r is out of range", cost=raw[:20])
     return amount.quantize(Decimal("0.01"))
+
+
+def fraction(value: Any, field: Message) -> tuple[int, int]:
+    """A fraction typed as ``4/5`` (a form field or a CLI option alike); the caller's rule
+    decides which fractions it accepts."""
+    raw = str(value or "").strip()
+    num, slash, den = raw.partition("/")
+    if not slash or not num.strip().isdigit() or not den.strip().isdigit():
+        raise InvalidInput("%(field)s is not a fraction such as 4/5: %(raw)r", field=field,
+                           raw=raw[:20])
+    return int(num), int(den)
