@@ -9,8 +9,8 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 
+from ballot.errors import InvalidInput
 from crypto.canonical import canonical_json, parse_json
-from crypto.errors import InvalidEncoding
 
 MAX_RECEIPT_TEXT = 2000
 
@@ -24,9 +24,9 @@ def decode(text: str) -> Any:
     """Accept the link form or pasted JSON; anything else is a named error."""
     text = (text or "").strip()
     if not text:
-        raise InvalidEncoding("paste a receipt, upload its QR image or open its link")
+        raise InvalidInput("paste a receipt, upload its QR image or open its link")
     if len(text) > MAX_RECEIPT_TEXT:
-        raise InvalidEncoding("this is longer than any receipt")
+        raise InvalidInput("this is longer than any receipt")
     if text.startswith("{"):
         return parse_json(text)
     if "receipt=" in text:
@@ -34,7 +34,7 @@ def decode(text: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
-        raise InvalidEncoding("this is not a receipt (neither JSON nor a receipt link)") from None
+        raise InvalidInput("this is not a receipt (neither JSON nor a receipt link)") from None
     return parse_json(raw)
 
 
@@ -68,22 +68,22 @@ def read_qr_image(data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > 5 * 1024 * 1024:
-        raise InvalidEncoding("the image is larger than 5 MB")
+        raise InvalidInput("the image is larger than 5 MB")
     # Only PNG and JPEG, by their content: Pillow would otherwise open TIFF, BMP, GIF and
     # dozens more, and hand EPS to Ghostscript.
     if not data.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
-        raise InvalidEncoding("the upload is not a PNG or JPEG image")
+        raise InvalidInput("the upload is not a PNG or JPEG image")
     try:
         image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
         if image.width * image.height > 40_000_000:  # checked before decoding anything
-            raise InvalidEncoding("the image has too many pixels")
+            raise InvalidInput("the image has too many pixels")
         image.load()
     except Image.DecompressionBombError:
-        raise InvalidEncoding("the image has too many pixels") from None
+        raise InvalidInput("the image has too many pixels") from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise InvalidEncoding("the upload is not a readable image (PNG or JPEG)") from None
+        raise InvalidInput("the upload is not a readable image (PNG or JPEG)") from None
     found = zxingcpp.read_barcodes(image.convert("L"))
     if not found:
-        raise InvalidEncoding("no QR code was found in the image")
+        raise InvalidInput("no QR code was found in the image")
     return found[0].text
 

@@ -46,7 +46,11 @@ def app(site: Site) -> Iterator[Flask]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return new_client(app, 3)
+    """A tablet whose page is in English: these tests read the refusals' own words
+    (test_web checks them in Chinese)."""
+    tablet = new_client(app, 3)
+    tablet.set_cookie("lang", "en")
+    return tablet
 
 
 def round_url(site: Site, round_id: str | None = None) -> str:

@@ -88,7 +88,7 @@ def test_slips_beyond_the_deputies_present_are_refused(site: tuple, client: Flas
     _, _, booth = site
     base = f"/admin/e/{CONFIG.election_id}/r/{booth.round_id}"
     response = client.post(f"{base}/slips", data={"count": "50"}, follow_redirects=True)
-    assert "exceed those present" in response.get_data(as_text=True)
+    assert "将超过实到人数" in response.get_data(as_text=True)
     response = client.post(f"{base}/slips", data={"count": "²"}, follow_redirects=True)
     assert response.status_code == 200
 

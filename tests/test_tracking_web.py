@@ -208,7 +208,7 @@ def test_a_bad_question_is_refused_with_its_reason(site: tuple) -> None:
     response = public.post(path, data={"csrf_token": csrf(public, path), "name": "x",
                                        "question": "   "})
     assert response.status_code == 400
-    assert "the question is required" in text_of(response)
+    assert "请填写问题" in text_of(response)
     assert footprint(sessions) == before
 
 

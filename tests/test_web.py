@@ -317,7 +317,7 @@ def test_a_challenge_that_does_not_open_is_refused_and_held_nowhere(
         before = held_count(s, rounds.get_round(s, site.election_id, site.round_id))
     response = client.post(api(site, "challenge"), json=doubt)
     assert response.status_code == 400
-    assert "does not open" in response.get_json()["error"]
+    assert "被核验的选票无法打开" in response.get_json()["error"]
     with site.session() as s:
         assert held_count(s, rounds.get_round(s, site.election_id, site.round_id)) == before
 
@@ -333,7 +333,7 @@ def test_one_code_on_two_tablets_casts_once(client: FlaskClient, app: Flask,
     assert client.post(api(site, "cast"), json=first.body).status_code == 201
     refused = other.post(api(site, "cast"), json=second.body)
     assert refused.status_code == 409
-    assert "this credential has already cast a ballot" in refused.get_json()["error"]
+    assert "此凭证已投过票" in refused.get_json()["error"]
     assert (used_credentials(site), count(site, BoardEntry)) == (used + 1, entries + 1)
     again = other.post(api(site, "cast"), json=first.body)  # a retry of the first: its receipt
     assert again.status_code == 200
@@ -364,7 +364,7 @@ def test_a_receipt_with_an_altered_signature_fails(client: FlaskClient,
     assert response.status_code == 400
     failure = verify_failure(response)
     assert "此回执核验未通过。" in failure
-    assert "signature does not verify" in failure
+    assert "某个签名未通过核验" in failure
     assert 'id="board-fingerprint"' not in response.get_data(as_text=True)
     english = client.get(f"/verify?receipt={altered}&lang=en")
     assert english.status_code == 400
@@ -375,7 +375,7 @@ def test_a_receipt_naming_another_index_fails(client: FlaskClient,
                                               receipt: dict[str, Any]) -> None:
     doc = json.loads(json.dumps(receipt["doc"]))
     doc["receipt"]["index"] += 1
-    response = client.get(f"/verify?receipt={receipts.encode(doc)}")
+    response = client.get(f"/verify?receipt={receipts.encode(doc)}&lang=en")
     assert response.status_code == 400
     assert "signature does not verify" in verify_failure(response)
 
@@ -412,7 +412,11 @@ def test_pasted_garbage_is_refused_with_a_message(client: FlaskClient, pasted: s
     assert response.status_code == 400
     failure = verify_failure(response)
     assert "此回执核验未通过。" in failure
-    message = re.findall(r"<p>(.*?)</p>", failure, re.S)
+    assert re.findall(r"<p>(.*?)</p>", failure, re.S)[-1].strip()
+    # In English the page names the problem in the protocol's own words.
+    response = client.post("/verify?lang=en", data={"csrf_token": token, "receipt": pasted})
+    assert response.status_code == 400
+    message = re.findall(r"<p>(.*?)</p>", verify_failure(response), re.S)
     assert message
     assert message[-1].strip()
     if reason == "no floats":
@@ -471,13 +475,13 @@ def test_an_uploaded_qr_of_an_altered_receipt_fails(client: FlaskClient,
     response = _upload(client, _png(qrcode.make(
         f"http://localhost/verify?receipt={altered}").get_image()))
     assert response.status_code == 400
-    assert "signature does not verify" in verify_failure(response)
+    assert "某个签名未通过核验" in verify_failure(response)
 
 
 def test_an_upload_that_is_not_an_image_is_refused(client: FlaskClient) -> None:
     response = _upload(client, b"%PDF-1.4 this is not an image at all", "receipt.png")
     assert response.status_code == 400
-    assert "not a PNG or JPEG image" in verify_failure(response)
+    assert "不是 PNG 或 JPEG 图片" in verify_failure(response)
 
 
 @pytest.mark.parametrize("kind", ["TIFF", "BMP", "GIF", "WEBP", "EPS"])
@@ -494,13 +498,13 @@ def test_qr_upload_formats_other_than_png_and_jpeg_are_refused_by_content(
         data = buffer.getvalue()
     response = _upload(client, data, "qr.png")  # whatever the name says
     assert response.status_code == 400
-    assert "not a PNG or JPEG image" in verify_failure(response)
+    assert "不是 PNG 或 JPEG 图片" in verify_failure(response)
 
 
 def test_an_image_without_a_qr_code_is_refused(client: FlaskClient) -> None:
     response = _upload(client, _png(Image.new("RGB", (300, 200), "white")))
     assert response.status_code == 400
-    assert "no QR code" in verify_failure(response)
+    assert "没有找到二维码" in verify_failure(response)
 
 
 def test_an_upload_declaring_too_many_pixels_is_refused(client: FlaskClient) -> None:
