@@ -96,7 +96,7 @@ def test_a_proposal_from_the_public_to_the_adopted_list(site: Site) -> None:
     reviewer.get_by_role("button", name="记录论证意见").click()
     reviewer.get_by_label("给提议人的答复（公开）").fill("请补充建设地点。")
     reviewer.get_by_role("button", name="退回修改").click()
-    expect(reviewer.locator("#state")).to_have_text("returned_for_revision")
+    expect(reviewer.locator("#state")).to_have_text("退回修改")
 
     public.goto(f"{site.url}/track?code={code.lower()}")
     expect(public.locator("#proposal-state")).to_have_text("退回修改")
@@ -110,7 +110,7 @@ def test_a_proposal_from_the_public_to_the_adopted_list(site: Site) -> None:
     expect(reviewer.locator("main")).to_contain_text("湘江区枫林社区")
     reviewer.get_by_label("给提议人的答复（公开）").fill("采纳，列入储备库。")
     reviewer.get_by_role("button", name="采纳，列入储备库").click()
-    expect(reviewer.locator("#state")).to_have_text("accepted")
+    expect(reviewer.locator("#state")).to_have_text("已采纳，列入储备库")
     expect(reviewer.locator("ol.trail li")).to_have_count(6)
     shoot(reviewer, "proposal-review-1024x768")
     reviewer.goto(f"{site.url}/admin/e/{EID}/adopt")
@@ -135,7 +135,7 @@ def test_a_proposal_from_the_public_to_the_adopted_list(site: Site) -> None:
     boxes.nth(0).check()
     presidium.get_by_label("名额（票决）").fill("2")
     presidium.get_by_role("button", name="通过清单").click()
-    expect(presidium.locator("p.error")).to_contain_text("between 3 and 3")
+    expect(presidium.locator("p.error")).to_contain_text("清单须有 3 至 3 个候选项目")
     for n in range(3):
         presidium.locator("input[name=proposal]").nth(n).check()
     presidium.get_by_label("名额（票决）").fill("2")

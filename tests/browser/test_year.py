@@ -16,6 +16,7 @@ session-day test covers those pages. The tests run in order on one server.
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -202,7 +203,7 @@ def test_a_department_posts_progress_with_a_photo(year: Year) -> None:
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     response = page.request.post(year.admin("/projects/P02/update"), form={
         "csrf_token": token or "", "percent": "90", "state": "in_progress", "text": "冒报"})
-    assert "not to your department" in response.text()
+    assert "不属于您的部门" in html.unescape(response.text())
     with year.sessions.begin() as s:
         p02 = tracking.get_tracked(s, elections.get_election(s, EID), "P02")
         assert (p02.percent, p02.updates) == (0, [])

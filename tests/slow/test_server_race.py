@@ -85,7 +85,7 @@ def test_two_hundred_racing_casts_over_fifty_credentials(served: ServedRound) ->
         assert isinstance(answer, tuple)
         status, doc = answer
         if status == 409:
-            assert doc == {"error": "this credential has already cast a ballot"}
+            assert doc == {"error": "此凭证已投过票"}
             continue
         check_cast_answer(params, prepared, doc)  # signed, for exactly this ballot
         assert doc["repeated"] is False
