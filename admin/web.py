@@ -26,9 +26,9 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ballot.errors import DomainError
+from ballot.errors import N_, DomainError
 from ballot.models import StaffUser
-from ballot.services import elections, public, ratelimit, staff, staff_sessions
+from ballot.services import elections, fields, public, ratelimit, staff, staff_sessions
 from booth.shell import db, refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -132,12 +132,6 @@ def dashboard() -> str:
                            turnout=public.turnout, db_session=db())
 
 
-def _fraction(text: str) -> tuple[int, int]:
-    num, _, den = text.partition("/")
-    n, d = form_int(num), form_int(den)
-    return (n, d) if n is not None and d is not None else (0, 0)  # (0, 0) is refused
-
-
 @bp.post("/elections")
 @roles_required("presidium")
 def election_create() -> Response:
@@ -151,9 +145,10 @@ def election_create() -> Response:
             trustee_names=names,
             threshold=form_int(form.get("threshold")) or 0,
             at_rest=current_app.config["PIAOJUE_AT_REST"],
-            quorum=_fraction(form.get("quorum", "2/3")),
-            candidate_ratio=(_fraction(form.get("ratio_min", "1/5")),
-                             _fraction(form.get("ratio_max", "1/2"))),
+            quorum=fields.fraction(form.get("quorum", "2/3"), N_("the quorum")),
+            candidate_ratio=(
+                fields.fraction(form.get("ratio_min", "1/5"), N_("the fewest extra candidates")),
+                fields.fraction(form.get("ratio_max", "1/2"), N_("the most extra candidates"))),
             categories=form.get("categories", "").splitlines() or None)
     except DomainError as exc:
         db().rollback()

@@ -21,7 +21,8 @@ from crypto import errors as crypto_errors
 Translate = Callable[[str], str]
 
 
-def _untranslated(message_id: str) -> str:
+def untranslated(message_id: str) -> str:
+    """The English catalog: a message id is its own English text."""
     return message_id
 
 
@@ -40,7 +41,7 @@ class Message:
         self.message_id = message_id
         self.params = params
 
-    def render(self, translate: Translate = _untranslated) -> str:
+    def render(self, translate: Translate = untranslated) -> str:
         text = translate(self.message_id)
         if not self.params:
             return text.replace("%%", "%")
@@ -165,21 +166,21 @@ PROTOCOL_ERROR_KINDS: Mapping[type[crypto_errors.CryptoError], Message] = {
 }
 
 
+_ANY_PROTOCOL_ERROR = N_("the data was refused")
+
+
 def describe_protocol_error(error: crypto_errors.CryptoError,
-                            translate: Translate = _untranslated) -> str:
-    """A protocol error in the reader's language: what kind of problem, then the detail."""
-    for kind in type(error).__mro__:
-        if kind in PROTOCOL_ERROR_KINDS:
-            summary = PROTOCOL_ERROR_KINDS[kind].render(translate)
-            break
-    else:
-        summary = Message("the data was refused").render(translate)
-    if translate(_SUMMARY_CHECK) == _SUMMARY_CHECK:
-        return str(error)  # English: the protocol's own words say exactly where
-    return summary  # the protocol's detail is English; the page names the kind of problem
+                            translate: Translate = untranslated) -> str:
+    """A protocol error in the reader's language.
 
-
-_SUMMARY_CHECK = "the data was refused"
+    In English, the protocol's own words, which say exactly where; in another
+    language the kind of problem (the protocol's detail is English). A catalog
+    that leaves a message id as it is reads English.
+    """
+    if _ANY_PROTOCOL_ERROR.render(translate) == _ANY_PROTOCOL_ERROR.message_id:
+        return str(error)
+    kind = next((k for k in type(error).__mro__ if k in PROTOCOL_ERROR_KINDS), None)
+    return (PROTOCOL_ERROR_KINDS[kind] if kind else _ANY_PROTOCOL_ERROR).render(translate)
 
 
 def localize(error: BaseException, translate: Translate) -> str:

@@ -109,16 +109,6 @@ VERDICT_LABELS: Mapping[str, Message] = {
     "at_risk": N_("at risk"),
 }
 
-# The marks of a ballot, by the kind of round (a rating round never says 赞成).
-MARK_LABELS: Mapping[RoundKind, Mapping[str, Message]] = {
-    RoundKind.selection: {"for": N_("For"), "against": N_("Against"),
-                          "abstain": N_("Abstain")},
-    RoundKind.rating: {"satisfied": N_("Satisfied"),
-                       "basically_satisfied": N_("Basically satisfied"),
-                       "dissatisfied": N_("Dissatisfied"), "abstain": N_("No rating")},
-}
-
-
 def label(member: enum.StrEnum) -> Message:
     """The word for a state or kind; a value no table knows is shown as it is."""
     found = STATE_LABELS.get(type(member), {}).get(member.value)

@@ -208,3 +208,38 @@ def test_help_lists_every_command_without_loading_them() -> None:
         assert command is not None, name
         assert command.get_short_help_str(limit=200) == short, name
     assert "tracked" in main.get_command(context, "projects").commands  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("ratio", "english", "chinese"), [
+    ("1/5", "the most extra candidates is not a fraction such as 4/5: ''",
+     "最多差额比例不是 4/5 这样的分数"),
+    ("x:1/2", "the fewest extra candidates is not a fraction such as 4/5: 'x'",
+     "最少差额比例不是 4/5 这样的分数"),
+    ("1/5:11/1", "the candidate ratio is two fractions, the smaller first, the larger at most 10",
+     "差额比例为两个分数"),
+])
+def test_a_bad_candidate_ratio_is_named_in_the_terminals_language_and_writes_nothing(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ratio: str,
+        english: str, chinese: str) -> None:
+    from admin.cli.common import terminal_language
+    from ballot.db import make_engine, make_sessionmaker
+    from ballot.models import Election
+
+    url = f"sqlite:///{tmp_path / 'ratio.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PIAOJUE_SECRET_KEY", "a secret of sixteen or more")
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    create = ["election", "create", "--id", "ratio-2026", "--name", "某县人大", "--level",
+              "county", "--year", "2026", "--trustee", "甲", "--threshold", "1",
+              "--candidate-ratio", ratio]
+    for language, expected in (("C.UTF-8", english), ("zh_CN.UTF-8", chinese)):
+        monkeypatch.setenv("LANG", language)
+        for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(variable, raising=False)
+        terminal_language.cache_clear()
+        refused = runner.invoke(main, create)
+        assert refused.exit_code == 1
+        assert expected in refused.output
+    terminal_language.cache_clear()
+    with make_sessionmaker(make_engine(url))() as s:
+        assert s.query(Election).count() == 0

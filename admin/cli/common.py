@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin.config import database_url
 from ballot.db import make_engine, make_sessionmaker
-from ballot.errors import DomainError, ImportErrors, Message, Translate, localize
+from ballot.errors import DomainError, ImportErrors, Message, Translate, localize, untranslated
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
 
@@ -38,7 +38,7 @@ def terminal_language() -> Translate:
                 from babel.support import Translations
                 return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"]).gettext
             break
-    return lambda message_id: message_id
+    return untranslated
 
 
 def speak(message: Message | BaseException) -> str:

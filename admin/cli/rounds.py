@@ -8,9 +8,17 @@ from pathlib import Path
 
 import click
 
-from admin.cli.common import existing_file, ok, output_file, read_json, transaction, write_json
-from ballot.errors import InvalidInput
-from ballot.services import credentials, elections, roster, rounds
+from admin.cli.common import (
+    existing_file,
+    ok,
+    output_file,
+    read_json,
+    speak,
+    transaction,
+    write_json,
+)
+from ballot.errors import N_, InvalidInput
+from ballot.services import credentials, elections, fields, roster, rounds
 from ballot.services import tally as tallying
 
 
@@ -20,11 +28,11 @@ def round_group() -> None:
 
 
 def parse_fraction(text: str) -> tuple[int, int]:
+    """``--threshold``: the one fraction parser (ballot.services.fields), as a usage error."""
     try:
-        num, den = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a fraction such as 4/5") from None
-    return num, den
+        return fields.fraction(text, N_("the satisfaction threshold"))
+    except InvalidInput as exc:
+        raise click.BadParameter(speak(exc)) from None
 
 
 @round_group.command("create")

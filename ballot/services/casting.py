@@ -153,7 +153,7 @@ def check_usable(session: Session, round_: Round, credential: Any) -> None:
     try:
         _refuse_unusable(_credential(session, round_, key, lock=False))
     except AlreadyCast as exc:
-        raise CredentialUnusable("%(reason)s", reason=exc) from None
+        raise CredentialUnusable(exc.message) from None  # the same words, now counted
 
 
 def _usable(session: Session, round_: Round, row: Credential | None, entry: dict[str, Any]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ballot.errors import N_, Conflict, Translate
+from ballot.errors import N_, Conflict, Translate, untranslated
 from ballot.labels import COLUMNS, RATING_CLASSES, RESULT_STATUS, word
 from ballot.models import Round, RoundKind
 from ballot.spreadsheet import csv_bytes, xlsx_bytes
@@ -19,10 +19,6 @@ from ballot.spreadsheet import csv_bytes, xlsx_bytes
 SELECTION_COLUMNS = ("id", "title", "for", "against", "abstain", "status")
 RATING_COLUMNS = ("id", "title", "satisfied", "basically_satisfied", "dissatisfied", "marks",
                   "rate", "class", "flagged")
-
-
-def _english(message_id: str) -> str:
-    return message_id
 
 
 def _rows(round_: Round, translate: Translate) -> tuple[list[str], list[list[Any]]]:
@@ -51,12 +47,12 @@ def _rows(round_: Round, translate: Translate) -> tuple[list[str], list[list[Any
     return [word(COLUMNS, c).render(translate) for c in columns], out
 
 
-def results_csv(round_: Round, translate: Translate = _english) -> bytes:
+def results_csv(round_: Round, translate: Translate = untranslated) -> bytes:
     columns, rows = _rows(round_, translate)
     return csv_bytes(columns, rows)
 
 
-def results_xlsx(round_: Round, translate: Translate = _english) -> bytes:
+def results_xlsx(round_: Round, translate: Translate = untranslated) -> bytes:
     columns, rows = _rows(round_, translate)
     recon = round_.result["reconciliation"] if round_.result else {}
     return xlsx_bytes([
