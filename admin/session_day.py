@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from admin import pdf
 from admin.web import bp, current_staff, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
+from ballot.labels import label
 from ballot.models import Round
 from ballot.record import record_zip_bytes
 from ballot.services import (
@@ -204,7 +205,7 @@ def round_action(election_id: str, round_id: str, action: str) -> Response:
             raise InvalidInput(gettext("Unknown action."))
     except (DomainError, CryptoError) as exc:
         return _refused(exc, target)
-    return _done(gettext("Done: the round is now %(s)s.", s=round_.state.value), target)
+    return _done(gettext("Done: the round is now %(s)s.", s=say(label(round_.state))), target)
 
 
 @bp.get("/e/<election_id>/r/<round_id>/checkin")

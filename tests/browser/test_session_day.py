@@ -448,7 +448,7 @@ def test_four_deputies_vote_in_the_booth(day: Day) -> None:
     page = day.presidium
     page.goto(day.round_url())
     page.get_by_role("button", name="开始投票").click()
-    assert _success(page) == "完成：本轮现为 open。"
+    assert _success(page) == "完成：本轮现为 投票中。"
     expect(page.locator("h1")).to_contain_text("（投票中）")
 
     for voter, marks in enumerate(BALLOTS):
@@ -498,7 +498,7 @@ def test_presidium_closes_collects_shares_counts_and_publishes(day: Day) -> None
     assert _db_round(day)[0] == RoundState.open
     page.get_by_label("现在为所有人结束投票").check()
     page.get_by_role("button", name="结束投票").click()
-    assert _success(page) == "完成：本轮现为 closed。"
+    assert _success(page) == "完成：本轮现为 已结束投票。"
     expect(page.locator("h1")).to_contain_text("（已结束投票）")
     expect(page.locator("main")).to_contain_text("已收到的监票人解密份额: — (需要: 2)")
     shoot(page, "admin-round-closed-1024x768")
@@ -528,10 +528,10 @@ def test_presidium_closes_collects_shares_counts_and_publishes(day: Day) -> None
     expect(page.locator("main")).to_contain_text("已收到的监票人解密份额: 1, 3 (需要: 2)")
 
     page.get_by_role("button", name="计票").click()
-    assert _success(page) == "完成：本轮现为 tallied。"
+    assert _success(page) == "完成：本轮现为 已计票。"
     expect(page.locator("main")).to_contain_text("当选 P01, P02")
     page.get_by_role("button", name="公布结果").click()
-    assert _success(page) == "完成：本轮现为 published。"
+    assert _success(page) == "完成：本轮现为 已公布。"
     expect(page.locator("h1")).to_contain_text("（已公布）")
     shoot(page, "admin-round-published-1024x768")
 

@@ -163,7 +163,7 @@ def _count_and_publish(year: Year, page: Page, round_id: str) -> None:
     page.goto(year.admin(f"/r/{round_id}/"))
     page.get_by_label("现在为所有人结束投票").check()
     page.get_by_role("button", name="结束投票").click()
-    assert _success(page) == "完成：本轮现为 closed。"
+    assert _success(page) == "完成：本轮现为 已结束投票。"
     with page.expect_download() as info:
         page.get_by_role("link", name="下载解密请求", exact=True).click()
     request = parse_json(Path(info.value.path()).read_bytes())
@@ -176,9 +176,9 @@ def _count_and_publish(year: Year, page: Page, round_id: str) -> None:
         form.get_by_role("button", name="上传").click()
         assert _success(page) == f"监票人{i}的解密份额核验通过。"
     page.get_by_role("button", name="计票").click()
-    assert _success(page) == "完成：本轮现为 tallied。"
+    assert _success(page) == "完成：本轮现为 已计票。"
     page.get_by_role("button", name="公布结果").click()
-    assert _success(page) == "完成：本轮现为 published。"
+    assert _success(page) == "完成：本轮现为 已公布。"
 
 
 def test_a_department_posts_progress_with_a_photo(year: Year) -> None:
@@ -262,7 +262,7 @@ def _rating_round(year: Year, stage: str, round_id: str, title: str,
     codes = _slips(year, round_id)
     page.goto(year.admin(f"/r/{round_id}/"))
     page.get_by_role("button", name="开始投票").click()
-    assert _success(page) == "完成：本轮现为 open。"
+    assert _success(page) == "完成：本轮现为 投票中。"
     for code, row_marks in zip(codes, marks, strict=True):
         _vote(year, title, code, row_marks)
     _count_and_publish(year, page, round_id)
