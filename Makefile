@@ -17,13 +17,34 @@ DEBIAN_PACKAGES := postgresql chromium fonts-noto-cjk poppler-utils
 VENDOR := booth/static/vendor/noble.js booth/static/vendor/sodium.js \
 	booth/static/vendor/verify-offline.js
 
-.PHONY: demo test lint debian-packages clean bench translations js-test
+.PHONY: demo test lint lock debian-packages clean bench translations js-test
 
-$(BIN)/.installed: pyproject.toml
+# Python packages install from the lock files at exact versions and hashes: the product's
+# own (requirements/runtime.txt) for `make demo`, and with the test suite's, PostgreSQL's
+# driver and the type checker's (requirements/test.txt) for `make test`.
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+$(BIN)/.runtime: requirements/runtime.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/runtime.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime requirements/test.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	touch $@
+
+# Re-resolve the lock files after a change to pyproject.toml's dependencies; pins already
+# in them are kept. `make lock UPGRADE=--upgrade` moves every pin to the newest version
+# pyproject.toml allows (then run `make test`).
+UV_VERSION := 0.13.9
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" --quiet $(UPGRADE)
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o requirements/runtime.txt
+	$(UV_COMPILE) --extra test -o requirements/test.txt
 
 node_modules/.installed: package.json package-lock.json
 	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
@@ -37,7 +58,7 @@ $(VENDOR) &: node_modules/.installed booth/static/vendor/entry.js \
 		$(wildcard booth/static/protocol/*.js booth/static/verify/*.js)
 	npm run --silent vendor
 
-demo: $(BIN)/.installed $(VENDOR)
+demo: $(BIN)/.runtime $(VENDOR)
 	$(BIN)/piaojue demo
 
 debian-packages:

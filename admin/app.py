@@ -74,12 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _forget_claims_of_dead_requests(sessions)
     init_shell(app, sessions)
 
-    # Importing these adds their pages to the admin and public blueprints.
-    import admin.proposals
-    import admin.session_day
-    import admin.tracking  # noqa: F401
-    import booth.projects_public
-    import booth.proposals_public  # noqa: F401
+    # Each blueprint's package imports the modules that add its pages (admin.web,
+    # booth.public): importing it by name is all that registering takes.
     from admin.web import bp as admin_bp
     from booth.api import bp as api_bp
     from booth.public import bp as public_bp

@@ -15,6 +15,8 @@ from typing import Annotated, Any, ClassVar
 from sqlalchemy import JSON, DateTime, Engine, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
+from ballot.errors import InvalidInput
+
 DEFAULT_URL = "sqlite:///instance/piaojue.sqlite"
 
 str_pk = Annotated[str, mapped_column(String(64), primary_key=True)]
@@ -49,7 +51,12 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except ModuleNotFoundError as exc:  # the driver is an extra: pip install 'piaojue[postgresql]'
+        raise InvalidInput("the database %(dialect)s needs the Python package %(package)s, "
+                           "which is not installed (pip install 'piaojue[postgresql]')",
+                           dialect=url.split(":", 1)[0], package=exc.name) from None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

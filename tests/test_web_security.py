@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import inspect
 import io
 import json
 import logging
+import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,10 +52,10 @@ from ballot.models import (
 from ballot.rehearsal import RehearsalConfig
 from ballot.services import elections, proposals, ratelimit, staff, staff_sessions
 from booth import api as api_module
-from booth import proposals_public as booth_proposals
-from booth import public as public_pages
 from booth import receipts
 from booth.cast_client import RoundParameters, prepare_cast
+from booth.public import proposals as booth_proposals
+from booth.public import rounds as public_pages
 from crypto.at_rest import AtRestKey
 from crypto.canonical import parse_json
 from crypto.credentials import (
@@ -250,6 +252,22 @@ def test_staff_pages_refuse_the_wrong_role(app: Flask, site: Site) -> None:
                 assert response.status_code not in (302, 403), (url, role)
                 assert response.status_code < 500, (url, role)
     assert checked
+
+
+@pytest.mark.parametrize("package", ["admin.web", "booth.public"])
+def test_every_page_module_of_a_blueprint_package_serves_routes(app: Flask,
+                                                                package: str) -> None:
+    """A blueprint's package lists its page modules by name (issue 14, item 5): each one
+    listed serves a route of the blueprint, and no module of the package is left out."""
+    blueprint_package = importlib.import_module(package)
+    listed = {module.__name__ for module in blueprint_package.ROUTE_MODULES}
+    on_disk = {f"{package}.{info.name}" for info in pkgutil.iter_modules(
+        blueprint_package.__path__)} - {f"{package}.blueprint"}
+    assert listed == on_disk
+    serving = {app.view_functions[rule.endpoint].__module__
+               for rule in app.url_map.iter_rules()
+               if rule.endpoint.startswith(blueprint_package.bp.name + ".")}
+    assert listed <= serving
 
 
 # --- 2. CSRF -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, send_file, session,
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from admin.web import bp, form_int, roles_required
+from admin.web.access import bp, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.models import ProposalState
 from ballot.services import elections, proposals

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin import pdf
-from admin.web import bp, current_staff, form_int, roles_required
+from admin.web.access import bp, current_staff, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.labels import label
 from ballot.models import Round

@@ -14,7 +14,7 @@ from ballot.errors import DomainError
 from ballot.models import TrackedProject
 from ballot.services import elections, ratelimit, tracking
 from booth.charts import rating_history
-from booth.public import bp
+from booth.public.blueprint import bp
 from booth.shell import db, refusal
 
 QUESTIONS_PER_HOUR = 10

@@ -17,7 +17,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin.pdf import year_report_pdf
-from admin.web import bp, current_staff, form_int, roles_required
+from admin.web.access import bp, current_staff, form_int, roles_required
 from ballot.errors import DomainError, InvalidInput
 from ballot.models import TrackedProject
 from ballot.services import elections, rectification, roster, rounds, staff, tracking

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ballot.errors import DomainError, NotFound
 from ballot.models import ProposalState
 from ballot.services import elections, proposals, ratelimit, roster
-from booth.public import bp
+from booth.public.blueprint import bp
 from booth.shell import db, refusal
 
 SUBMISSIONS_PER_HOUR = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import abort, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from ballot.errors import InvalidInput
@@ -15,11 +15,11 @@ from ballot.services import public, ratelimit, rounds
 from ballot.services.export import record_files_for
 from booth import receipts
 from booth.charts import result_bars
+from booth.public.blueprint import bp
 from booth.shell import db, refusal
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
 
-bp = Blueprint("public", __name__)
 VERIFY_ATTEMPTS = 20
 """Failed checks and QR uploads one address may make in ``VERIFY_WINDOW``."""
 VERIFY_WINDOW = dt.timedelta(minutes=10)

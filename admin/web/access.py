@@ -1,5 +1,5 @@
-"""Staff pages under /admin. Every route declares the roles it needs; a test walks
-the URL map to prove none is left open."""
+"""Who may see a staff page: the ``admin`` blueprint, the role check every route
+declares (a test walks the URL map to prove none is left open), login and logout."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
-    flash,
     g,
     redirect,
     render_template,
@@ -26,12 +24,11 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ballot.errors import N_, DomainError
 from ballot.models import StaffUser
-from ballot.services import elections, fields, public, ratelimit, staff, staff_sessions
-from booth.shell import db, refusal
+from ballot.services import ratelimit, staff, staff_sessions
+from booth.shell import db
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 LOGIN_ATTEMPTS = 5
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,37 +120,3 @@ def logout() -> Response:
     db().commit()
     session.clear()
     return redirect(url_for("public.home"))
-
-
-@bp.get("/")
-@roles_required(*staff.ROLES)
-def dashboard() -> str:
-    return render_template("admin/dashboard.html", elections=elections.list_elections(db()),
-                           turnout=public.turnout, db_session=db())
-
-
-@bp.post("/elections")
-@roles_required("presidium")
-def election_create() -> Response:
-    form = request.form
-    names = [n.strip() for n in form.get("trustees", "").splitlines() if n.strip()]
-    try:
-        e = elections.create_election(
-            db(), election_id=form.get("election_id", "").strip(),
-            congress_name=form.get("congress_name", ""), level=form.get("level", ""),
-            year=form_int(form.get("year")) or 0,
-            trustee_names=names,
-            threshold=form_int(form.get("threshold")) or 0,
-            at_rest=current_app.config["PIAOJUE_AT_REST"],
-            quorum=fields.fraction(form.get("quorum", "2/3"), N_("the quorum")),
-            candidate_ratio=(
-                fields.fraction(form.get("ratio_min", "1/5"), N_("the fewest extra candidates")),
-                fields.fraction(form.get("ratio_max", "1/2"), N_("the most extra candidates"))),
-            categories=form.get("categories", "").splitlines() or None)
-    except DomainError as exc:
-        db().rollback()
-        flash(refusal(exc), "error")
-        return redirect(url_for("admin.dashboard"))
-    db().commit()
-    flash(gettext("Election %(e)s created.", e=e.id), "success")
-    return redirect(url_for("admin.election", election_id=e.id))

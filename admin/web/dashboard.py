@@ -1,0 +1,46 @@
+"""The staff's home page: the elections there are, and a new one for the presidium."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from admin.web.access import bp, form_int, roles_required
+from ballot.errors import N_, DomainError
+from ballot.services import elections, fields, public, staff
+from booth.shell import db, refusal
+
+
+@bp.get("/")
+@roles_required(*staff.ROLES)
+def dashboard() -> str:
+    return render_template("admin/dashboard.html", elections=elections.list_elections(db()),
+                           turnout=public.turnout, db_session=db())
+
+
+@bp.post("/elections")
+@roles_required("presidium")
+def election_create() -> Response:
+    form = request.form
+    names = [n.strip() for n in form.get("trustees", "").splitlines() if n.strip()]
+    try:
+        e = elections.create_election(
+            db(), election_id=form.get("election_id", "").strip(),
+            congress_name=form.get("congress_name", ""), level=form.get("level", ""),
+            year=form_int(form.get("year")) or 0,
+            trustee_names=names,
+            threshold=form_int(form.get("threshold")) or 0,
+            at_rest=current_app.config["PIAOJUE_AT_REST"],
+            quorum=fields.fraction(form.get("quorum", "2/3"), N_("the quorum")),
+            candidate_ratio=(
+                fields.fraction(form.get("ratio_min", "1/5"), N_("the fewest extra candidates")),
+                fields.fraction(form.get("ratio_max", "1/2"), N_("the most extra candidates"))),
+            categories=form.get("categories", "").splitlines() or None)
+    except DomainError as exc:
+        db().rollback()
+        flash(refusal(exc), "error")
+        return redirect(url_for("admin.dashboard"))
+    db().commit()
+    flash(gettext("Election %(e)s created.", e=e.id), "success")
+    return redirect(url_for("admin.election", election_id=e.id))
