@@ -166,8 +166,8 @@ def challenge(election_id: str, round_id: str) -> tuple[Response, int]:
 def cast(election_id: str, round_id: str) -> tuple[Response, int]:
     tried = ratelimit.attempt(db(), "api-cast", _sender(), REFUSALS, REFUSAL_WINDOW)
     if not tried.allowed:
-        return _error(429, "too many refused casts from this address; wait five minutes "
-                           "and check the client")
+        return _error(429, gettext("Too many refused casts came from this address. Please "
+                                   "wait five minutes and check the tablet."))
     try:
         doc = _cast_request()
         round_ = _round(election_id, round_id)

@@ -255,7 +255,7 @@ def test_refusals_lock_the_address_but_not_the_credential(client: FlaskClient, a
     before, counted = written(site), refusals(site)
     locked = post(client, site, prepared.body)
     assert locked.status_code == 429
-    assert "too many refused casts" in locked.get_json()["error"]
+    assert "Too many refused casts" in locked.get_json()["error"]
     assert written(site) == before
     assert refusals(site) == counted  # a locked address adds nothing more
     # Another address casts with the very same ballot: the credential was not burnt.

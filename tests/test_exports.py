@@ -26,10 +26,11 @@ from werkzeug.test import TestResponse
 
 from admin.app import create_app
 from ballot.db import make_engine, make_sessionmaker
+from ballot.errors import Conflict, InvalidInput
 from ballot.models import Attendance, BoardEntry, Election, Round, RoundState, TrusteeDecryption
 from ballot.rehearsal import RehearsalConfig, rehearse
 from ballot.schema import upgrade
-from ballot.services import elections, roster, rounds, staff
+from ballot.services import credentials, elections, roster, rounds, staff
 from ballot.services.results_export import RATING_COLUMNS, SELECTION_COLUMNS
 from ballot.verifier import verify_record
 from crypto.at_rest import AtRestKey
@@ -482,6 +483,50 @@ def test_a_deputy_on_leave_cannot_be_checked_in(site: Site) -> None:
     accepted = clerk.post(f"{DRAFT_URL}/checkin", data={"csrf_token": token, "seat": seat},
                           follow_redirects=True)
     assert "已签到" in accepted.get_data(as_text=True)
+
+
+def test_a_checked_in_deputy_cannot_go_on_leave_by_any_path(site: Site) -> None:
+    """The rule lives in roster.set_leave (issue 14, item 2): before, only the check-in
+    page's view refused it, so any other caller of the service could put a present
+    deputy on leave and leave the round's present count wrong."""
+    clerk, token = _client(site, "dengji")
+    with site.sessions.begin() as s:
+        draft = rounds.get_round(s, SELECTION.election_id, DRAFT)
+        deputy = next(d for d in roster.list_deputies(s, draft.election)
+                      if d.id not in rounds.present_deputy_ids(s, draft))
+        rounds.check_in(s, draft, deputy)
+        seat = deputy.seat
+    with site.sessions() as s:
+        deputy = roster.get_deputy(s, elections.get_election(s, SELECTION.election_id), seat)
+        with pytest.raises(Conflict, match="is checked in; undo the check-in first"):
+            roster.set_leave(s, deputy, True)
+    page = clerk.post(f"{DRAFT_URL}/leave", data={"csrf_token": token, "seat": seat,
+                                                  "on_leave": "1"}, follow_redirects=True)
+    assert "已签到，请先撤销签到" in page.get_data(as_text=True)
+    with site.sessions.begin() as s:
+        draft = rounds.get_round(s, SELECTION.election_id, DRAFT)
+        deputy = roster.get_deputy(s, draft.election, seat)
+        assert not deputy.on_leave
+        rounds.undo_check_in(s, draft, deputy)
+        assert roster.set_leave(s, deputy, True).on_leave
+        roster.set_leave(s, deputy, False)
+
+
+def test_a_keys_file_for_another_round_is_refused_the_same_way_everywhere(site: Site) -> None:
+    """One reader of the credential keys file (issue 14, item 2): the web upload and the
+    CLI both call credentials.keys_in_document, which names both rounds."""
+    with site.sessions() as s:
+        draft = rounds.get_round(s, SELECTION.election_id, DRAFT)
+        other = credentials.keys_document(SELECTION.election_id, "another", ["00" * 32])
+        with pytest.raises(InvalidInput, match=f"for {SELECTION.election_id}/another, "
+                                               f"not {SELECTION.election_id}/{DRAFT}"):
+            credentials.keys_in_document(other, draft)
+        with pytest.raises(InvalidInput, match="not a credential keys file"):
+            credentials.keys_in_document(["00" * 32], draft)
+        with pytest.raises(InvalidInput, match="no list of public keys"):
+            credentials.keys_in_document({**other, "round_id": DRAFT, "keys": "00"}, draft)
+        mine = credentials.keys_document(SELECTION.election_id, DRAFT, ["ab" * 32])
+        assert credentials.keys_in_document(mine, draft) == ["ab" * 32]
 
 
 def test_presidium_corrects_a_deputys_name(site: Site) -> None:

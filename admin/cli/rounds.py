@@ -107,7 +107,7 @@ def close_command(election_id: str, round_id: str) -> None:
     """Close voting and show the reconciliation (应到 ≥ 实到 ≥ 发出 ≥ 收回)."""
     with transaction() as s:
         round_ = rounds.close_round(s, rounds.get_round(s, election_id, round_id))
-        issued, cast = rounds.issued_count(s, round_), tallying.cast_count(s, round_)
+        issued, cast = rounds.issued_count(s, round_), rounds.cast_count(s, round_)
         enrolled = rounds.enrolled_count(s, round_.election)
     ok(f"round {round_id} is closed: 应到 enrolled {enrolled} ≥ 实到 present "
        f"{round_.present} ≥ 发出 issued {issued} ≥ 收回 cast {cast}")
@@ -201,8 +201,8 @@ def generate_command(election_id: str, round_id: str, count: int, codes_out: Pat
         writer.writerow(["slip", "code", "key_tag", "public_key"])
         writer.writerows([n, slip.code, credentials.counterfoil_tag(slip.public_key),
                           slip.public_key] for n, slip in enumerate(slips, 1))
-    write_json(keys_out, {"format": "piaojue-credential-keys/1", "election_id": election_id,
-                          "round_id": round_id, "keys": [slip.public_key for slip in slips]})
+    write_json(keys_out, credentials.keys_document(election_id, round_id,
+                                                   [slip.public_key for slip in slips]))
     ok(f"{count} slips: codes in {codes_out} (print, then destroy), keys in {keys_out}")
 
 
@@ -212,16 +212,11 @@ def generate_command(election_id: str, round_id: str, count: int, codes_out: Pat
 @click.argument("keys_file", type=existing_file)
 def upload_command(election_id: str, round_id: str, keys_file: Path) -> None:
     """Issue the public keys of offline-made slips (a `credentials` board entry)."""
-    doc = read_json(keys_file)
-    if not isinstance(doc, dict) or doc.get("format") != "piaojue-credential-keys/1":
-        raise click.ClickException("not a credential keys file (piaojue-credential-keys/1)")
-    if (doc.get("election_id"), doc.get("round_id")) != (election_id, round_id):
-        raise click.ClickException(f"these keys are for {doc.get('election_id')}/"
-                                   f"{doc.get('round_id')}, not {election_id}/{round_id}")
     with transaction() as s:
-        entry = credentials.issue(s, rounds.get_round(s, election_id, round_id),
-                                  doc.get("keys") if isinstance(doc.get("keys"), list) else [])
-        ok(f"board entry {entry.index}: {len(doc['keys'])} credentials issued")
+        round_ = rounds.get_round(s, election_id, round_id)
+        keys = credentials.keys_in_document(read_json(keys_file), round_)
+        entry = credentials.issue(s, round_, keys)
+        ok(f"board entry {entry.index}: {len(keys)} credentials issued")
 
 
 @credentials_group.command("void")

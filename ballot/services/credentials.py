@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ from crypto.errors import CryptoError
 from crypto.rng import SYSTEM_RANDOMNESS, Randomness
 
 MAX_BATCH = 5000
+KEYS_FORMAT = "piaojue-credential-keys/1"
+"""The file of public keys that slips made offline (``piaojue credentials generate``)
+hand to the server; their codes never leave the machine that made them."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,32 @@ def make_slips(election_id: str, round_id: str, count: int,
         key = derive_credential_key(code, election_id, round_id)
         slips.append(Slip(code, public_key_bytes(key).hex()))
     return slips
+
+
+def keys_document(election_id: str, round_id: str, public_keys: Sequence[str]) -> dict[str, Any]:
+    """The credential keys file of a batch of slips, to upload to the round it names."""
+    return {"format": KEYS_FORMAT, "election_id": election_id, "round_id": round_id,
+            "keys": list(public_keys)}
+
+
+def keys_in_document(doc: Any, round_: Round) -> list[str]:
+    """The public keys of a credential keys file, if it was made for this round.
+
+    The web upload and ``piaojue credentials upload`` both read the file here, so a
+    keys file for another round is refused the same way by both, before any key is
+    issued; the keys themselves are checked by ``issue``.
+    """
+    if not isinstance(doc, dict) or doc.get("format") != KEYS_FORMAT:
+        raise InvalidInput("not a credential keys file (%(format)s)", format=KEYS_FORMAT)
+    made_for = (doc.get("election_id"), doc.get("round_id"))
+    if made_for != (round_.election_id, round_.round_id):
+        raise InvalidInput("these keys are for %(made_for)s, not %(round)s",
+                           made_for="/".join(str(part) for part in made_for),
+                           round=f"{round_.election_id}/{round_.round_id}")
+    keys = doc.get("keys")
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise InvalidInput("the credential keys file has no list of public keys")
+    return keys
 
 
 def issue(session: Session, round_: Round, public_keys: Sequence[str]) -> BoardEntry:

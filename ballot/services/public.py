@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ballot.errors import InvalidInput, NotFound
-from ballot.models import BoardEntry, BoardHead, Credential, CredentialStatus, Round, RoundState
+from ballot.models import BoardEntry, BoardHead, Round, RoundState
+from ballot.services import rounds
 from ballot.services.elections import get_election
 from ballot.services.rounds import get_round, manifest_of
 from ballot.services.tally import election_record
@@ -90,11 +91,7 @@ class Turnout:
 
 
 def turnout(session: Session, round_: Round) -> Turnout:
-    issued = session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.round_pk == round_.id, Credential.status != CredentialStatus.voided)) or 0
-    cast = session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.round_pk == round_.id, Credential.status == CredentialStatus.used)) or 0
-    return Turnout(issued, cast)
+    return Turnout(rounds.issued_count(session, round_), rounds.cast_count(session, round_))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballot.errors import Conflict, ImportErrors, InvalidInput, Message, NotFound
-from ballot.models import Deputy, Election, Project
+from ballot.models import Attendance, Deputy, Election, Project, Round, RoundState
 from ballot.services import fields
 from ballot.tabular import has_control, read_table
 
@@ -97,6 +97,17 @@ def edit_deputy(session: Session, deputy: Deputy, name: str, delegation: str) ->
 
 
 def set_leave(session: Session, deputy: Deputy, on_leave: bool) -> Deputy:
+    """Mark a deputy on leave (请假) or back.
+
+    A deputy on leave cannot be checked in (``rounds.check_in``), and one checked in to
+    a round still taking check-ins cannot go on leave: that round's present count and
+    quorum would count a deputy the roster says is away. Undo the check-in first.
+    """
+    if on_leave and session.scalar(
+            select(Attendance.id).join(Round, Round.id == Attendance.round_pk).where(
+                Attendance.deputy_id == deputy.id,
+                Round.state.in_((RoundState.draft, RoundState.open))).limit(1)) is not None:
+        raise Conflict("%(name)s is checked in; undo the check-in first.", name=deputy.name)
     deputy.on_leave = on_leave
     session.flush()
     return deputy

@@ -13,6 +13,7 @@ from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.labels import label
 from ballot.models import (
     Attendance,
+    BoardEntry,
     BoardHead,
     Credential,
     CredentialStatus,
@@ -198,6 +199,13 @@ def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
     session.add(attendance)
     session.flush()
     return attendance
+
+
+def cast_count(session: Session, round_: Round) -> int:
+    """Ballots cast in the round: its board's ``cast`` entries (收回). The one count the
+    turnout page, the round's status, the tally and the record's ``tally.json`` share."""
+    return session.scalar(select(func.count()).select_from(BoardEntry).where(
+        BoardEntry.round_pk == round_.id, BoardEntry.type == "cast")) or 0
 
 
 def issued_count(session: Session, round_: Round) -> int:
