@@ -49,7 +49,7 @@ from ballot.errors import N_, AlreadyCast, Conflict, DomainError, InvalidInput, 
 from ballot.models import Round
 from ballot.services import casting, public, ratelimit, rounds
 from booth import receipts
-from booth.shell import csrf, db, refusal
+from booth.shell import client_address, csrf, db, refusal
 from crypto.canonical import parse_json
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
@@ -87,7 +87,7 @@ def _error(status: int, message: str) -> tuple[Response, int]:
 
 def _sender() -> str:
     """Rate-limit key: the client's network address (as for the booth's tablets)."""
-    return request.remote_addr or "unknown"
+    return client_address()
 
 
 def _round(election_id: str, round_id: str) -> Round:

@@ -88,6 +88,12 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def client_address() -> str:
+    """The address a request came from, as the rate limits count it: the peer's, or the
+    client's as the trusted proxies report it (``PIAOJUE_PROXIES``, see admin.app)."""
+    return request.remote_addr or "unknown"
+
+
 def catalog(message_id: str) -> str:
     """The page's catalog, for anything that renders ballot.errors messages."""
     return gettext(message_id) if message_id else message_id  # "" is the catalog's header

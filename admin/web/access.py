@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    flash,
     g,
     redirect,
     render_template,
@@ -24,9 +25,11 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ballot.errors import DomainError
 from ballot.models import StaffUser
 from ballot.services import ratelimit, staff, staff_sessions
-from booth.shell import db
+from booth.shell import client_address, db, refusal
+from crypto.errors import CryptoError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 LOGIN_ATTEMPTS = 5
@@ -34,10 +37,20 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def form_int(text: str | None) -> int | None:
-    """A small non-negative integer typed into a form, or ``None``: never an exception."""
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+def saved(message: str, target: str) -> Response:
+    """Commit the request's change, say so, and go back to ``target``: how every staff form
+    ends when the service accepted it."""
+    db().commit()
+    flash(message, "success")
+    return redirect(target)
+
+
+def refused(error: DomainError | CryptoError, target: str) -> Response:
+    """Undo the request's change, say why in the page's language, and go back to ``target``:
+    how every staff form ends when the service refused it. Nothing is half-written."""
+    db().rollback()
+    flash(refusal(error), "error")
+    return redirect(target)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -86,7 +99,7 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form)
-    key = f"{request.remote_addr}:{form.username.data}"
+    key = f"{client_address()}:{form.username.data}"
     tried = ratelimit.attempt(db(), "login", key, LOGIN_ATTEMPTS, LOGIN_WINDOW)
     if not tried.allowed:
         return render_template("admin/login.html", form=form, error=gettext(

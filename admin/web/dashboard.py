@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from admin.web.access import bp, form_int, roles_required
+from admin.web.access import bp, refused, roles_required, saved
 from ballot.errors import N_, DomainError
 from ballot.services import elections, fields, public, staff
-from booth.shell import db, refusal
+from booth.shell import db
 
 
 @bp.get("/")
@@ -28,9 +28,9 @@ def election_create() -> Response:
         e = elections.create_election(
             db(), election_id=form.get("election_id", "").strip(),
             congress_name=form.get("congress_name", ""), level=form.get("level", ""),
-            year=form_int(form.get("year")) or 0,
+            year=fields.whole_number(form.get("year"), N_("the year")),
             trustee_names=names,
-            threshold=form_int(form.get("threshold")) or 0,
+            threshold=fields.whole_number(form.get("threshold"), N_("the trustees' threshold")),
             at_rest=current_app.config["PIAOJUE_AT_REST"],
             quorum=fields.fraction(form.get("quorum", "2/3"), N_("the quorum")),
             candidate_ratio=(
@@ -38,9 +38,6 @@ def election_create() -> Response:
                 fields.fraction(form.get("ratio_max", "1/2"), N_("the most extra candidates"))),
             categories=form.get("categories", "").splitlines() or None)
     except DomainError as exc:
-        db().rollback()
-        flash(refusal(exc), "error")
-        return redirect(url_for("admin.dashboard"))
-    db().commit()
-    flash(gettext("Election %(e)s created.", e=e.id), "success")
-    return redirect(url_for("admin.election", election_id=e.id))
+        return refused(exc, url_for("admin.dashboard"))
+    return saved(gettext("Election %(e)s created.", e=e.id),
+                 url_for("admin.election", election_id=e.id))

@@ -8,13 +8,13 @@ from flask import flash, redirect, render_template, request, send_file, session,
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from admin.web.access import bp, form_int, roles_required
-from ballot.errors import DomainError, InvalidInput
+from admin.web.access import bp, refused, roles_required, saved
+from ballot.errors import N_, DomainError, InvalidInput
 from ballot.models import ProposalState
-from ballot.services import elections, proposals
+from ballot.services import elections, fields, proposals
 from ballot.services.proposals_export import proposal_table
 from ballot.spreadsheet import XLSX_MIME, csv_bytes, xlsx_bytes
-from booth.shell import catalog, db, refusal
+from booth.shell import catalog, db
 
 
 def _actor() -> str:
@@ -82,12 +82,8 @@ def proposal_action(election_id: str, proposal_id: int, action: str) -> Response
         else:
             raise InvalidInput(gettext("Unknown action."))
     except DomainError as exc:
-        db().rollback()
-        flash(refusal(exc), "error")
-        return redirect(target)
-    db().commit()
-    flash(gettext("Saved."), "success")
-    return redirect(target)
+        return refused(exc, target)
+    return saved(gettext("Saved."), target)
 
 
 @bp.post("/e/<election_id>/proposals/import")
@@ -104,13 +100,9 @@ def proposals_import(election_id: str) -> Response:
                                            upload.read(5 * 1024 * 1024 + 1), upload.filename,
                                            dry_run=dry_run)
     except DomainError as exc:
-        db().rollback()
-        flash(refusal(exc), "error")
-        return redirect(target)
-    db().commit()
-    flash(gettext("Every row is valid; nothing was imported (dry run).") if dry_run
-          else gettext("%(n)d rows imported.", n=len(added)), "success")
-    return redirect(target)
+        return refused(exc, target)
+    return saved(gettext("Every row is valid; nothing was imported (dry run).") if dry_run
+                 else gettext("%(n)d rows imported.", n=len(added)), target)
 
 
 @bp.route("/e/<election_id>/adopt", methods=["GET", "POST"])
@@ -120,19 +112,15 @@ def adopt(election_id: str) -> Response | str:
     if request.method == "GET":
         return render_template("admin/adopt.html", election=election,
                                pool=proposals.reserve_pool(db(), election))
-    seats = form_int(request.form.get("seats")) or 0
-    chosen = [p for p in map(form_int, request.form.getlist("proposal")) if p is not None]
+    chosen = fields.whole_numbers(request.form.getlist("proposal"))
     try:
+        seats = fields.whole_number(request.form.get("seats"), N_("the number of seats"))
         round_ = proposals.adopt(db(), election, chosen, seats, _actor(),
                                  title=request.form.get("title") or None)
     except DomainError as exc:
-        db().rollback()
-        flash(refusal(exc), "error")
-        return redirect(url_for("admin.adopt", election_id=election_id))
-    db().commit()
-    flash(gettext("The candidate list is adopted: round %(r)s.", r=round_.round_id), "success")
-    return redirect(url_for("admin.round_view", election_id=election_id,
-                            round_id=round_.round_id))
+        return refused(exc, url_for("admin.adopt", election_id=election_id))
+    return saved(gettext("The candidate list is adopted: round %(r)s.", r=round_.round_id),
+                 url_for("admin.round_view", election_id=election_id, round_id=round_.round_id))
 
 
 @bp.get("/e/<election_id>/proposals/export.<kind>")

@@ -14,8 +14,8 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin import pdf
-from admin.web.access import bp, current_staff, form_int, roles_required
-from ballot.errors import DomainError, InvalidInput
+from admin.web.access import bp, current_staff, refused, roles_required, saved
+from ballot.errors import N_, DomainError, InvalidInput
 from ballot.labels import label
 from ballot.models import Round
 from ballot.record import record_zip_bytes
@@ -23,6 +23,7 @@ from ballot.services import (
     ceremony,
     credentials,
     elections,
+    fields,
     results_export,
     roster,
     rounds,
@@ -32,7 +33,7 @@ from ballot.services import tally as tallying
 from ballot.services.export import record_files_for
 from ballot.services.public import turnout
 from ballot.spreadsheet import XLSX_MIME
-from booth.shell import catalog, db, refusal, say
+from booth.shell import catalog, db, say
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
@@ -42,18 +43,6 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 def _round(election_id: str, round_id: str) -> Round:
     return rounds.get_round(db(), election_id, round_id)
-
-
-def _done(message: str, target: str) -> Response:
-    db().commit()
-    flash(message, "success")
-    return redirect(target)
-
-
-def _refused(error: Exception, target: str) -> Response:
-    db().rollback()
-    flash(refusal(error), "error")
-    return redirect(target)
 
 
 def _upload_json() -> Any:
@@ -87,12 +76,12 @@ def ceremony_upload(election_id: str) -> Response:
         step = ceremony.import_trustee_file(db(), elections.get_election(db(), election_id),
                                             _upload_json())
     except (DomainError, CryptoError) as exc:
-        return _refused(exc, target)
+        return refused(exc, target)
     if step.complaint:  # stored, so committed: the ceremony stops and the complaint is public
         db().commit()
         flash(say(step.message), "error")
         return redirect(target)
-    return _done(say(step.message), target)
+    return saved(say(step.message), target)
 
 
 @bp.get("/e/<election_id>/ceremony.json")
@@ -109,19 +98,19 @@ def import_table(election_id: str, kind: str) -> Response:
     target = url_for("admin.election", election_id=election_id)
     upload = request.files.get("file")
     if upload is None or not upload.filename or kind not in ("deputies", "projects"):
-        return _refused(InvalidInput(gettext("Choose a CSV or XLSX file to upload.")), target)
+        return refused(InvalidInput(gettext("Choose a CSV or XLSX file to upload.")), target)
     dry_run = request.form.get("dry_run") == "1"
     importer = roster.import_deputies if kind == "deputies" else roster.import_projects
     try:
         added = importer(db(), elections.get_election(db(), election_id),
                          upload.read(MAX_UPLOAD + 1), upload.filename, dry_run=dry_run)
     except DomainError as exc:
-        return _refused(exc, target)
+        return refused(exc, target)
     if dry_run:
         db().rollback()
         flash(gettext("Every row is valid; nothing was imported (dry run)."), "success")
         return redirect(target)
-    return _done(gettext("%(n)d rows imported.", n=len(added)), target)
+    return saved(gettext("%(n)d rows imported.", n=len(added)), target)
 
 
 @bp.post("/e/<election_id>/deputy")
@@ -134,8 +123,8 @@ def deputy_edit(election_id: str) -> Response:
         roster.edit_deputy(db(), deputy, request.form.get("name", ""),
                            request.form.get("delegation", ""))
     except DomainError as exc:
-        return _refused(exc, target)
-    return _done(gettext("%(name)s: saved.", name=deputy.name), target)
+        return refused(exc, target)
+    return saved(gettext("%(name)s: saved.", name=deputy.name), target)
 
 
 @bp.post("/e/<election_id>/rounds")
@@ -145,18 +134,18 @@ def round_create(election_id: str) -> Response:
     form = request.form
     try:
         e = elections.get_election(db(), election_id)
-        seats = form_int(form.get("seats"))
-        num, _, den = (form_int(x) for x in form.get("threshold", "4/5").partition("/"))
+        seats_typed = form.get("seats", "").strip()  # a rating round has none
+        seats = fields.whole_number(seats_typed, N_("the number of seats")) if seats_typed else None
         round_ = rounds.create_round(
             db(), e, round_id=form.get("round_id", ""), kind=form.get("kind", ""),
             title=form.get("title", ""),
-            project_ids=[p for p in map(form_int, form.getlist("project")) if p is not None],
+            project_ids=fields.whole_numbers(form.getlist("project")),
             seats=seats, basis=form.get("basis", "enrolled"),
             options=tuple(form.get("options", "for,against").split(",")),
-            threshold=(num, den) if num is not None and den is not None else (-1, 0))
+            threshold=fields.fraction(form.get("threshold") or "4/5", N_("the rating threshold")))
     except DomainError as exc:
-        return _refused(exc, target)
-    return _done(gettext("Round %(r)s created.", r=round_.round_id),
+        return refused(exc, target)
+    return saved(gettext("Round %(r)s created.", r=round_.round_id),
                  url_for("admin.round_view", election_id=election_id,
                          round_id=round_.round_id))
 
@@ -194,18 +183,18 @@ def round_action(election_id: str, round_id: str, action: str) -> Response:
             tallying.publish(db(), round_)
         elif action == "share":
             row = tallying.import_share(db(), round_, _upload_json())
-            return _done(gettext("Trustee %(t)d's share verifies.", t=row.trustee_index), target)
+            return saved(gettext("Trustee %(t)d's share verifies.", t=row.trustee_index), target)
         elif action == "followup":
             new = tallying.create_followup(db(), round_, request.form.get("new_id", ""),
                                            request.form.get("title", ""))
-            return _done(gettext("Round %(r)s created.", r=new.round_id),
+            return saved(gettext("Round %(r)s created.", r=new.round_id),
                          url_for("admin.round_view", election_id=election_id,
                                  round_id=new.round_id))
         else:
             raise InvalidInput(gettext("Unknown action."))
     except (DomainError, CryptoError) as exc:
-        return _refused(exc, target)
-    return _done(gettext("Done: the round is now %(s)s.", s=say(label(round_.state))), target)
+        return refused(exc, target)
+    return saved(gettext("Done: the round is now %(s)s.", s=say(label(round_.state))), target)
 
 
 @bp.get("/e/<election_id>/r/<round_id>/checkin")
@@ -235,11 +224,11 @@ def checkin_toggle(election_id: str, round_id: str) -> Response:
         deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
         if request.form.get("undo") == "1":
             rounds.undo_check_in(db(), round_, deputy)
-            return _done(gettext("%(name)s unmarked.", name=deputy.name), target)
+            return saved(gettext("%(name)s unmarked.", name=deputy.name), target)
         rounds.check_in(db(), round_, deputy)
     except DomainError as exc:
-        return _refused(exc, target)
-    return _done(gettext("%(name)s is present.", name=deputy.name), target)
+        return refused(exc, target)
+    return saved(gettext("%(name)s is present.", name=deputy.name), target)
 
 
 @bp.post("/e/<election_id>/r/<round_id>/leave")
@@ -253,8 +242,8 @@ def leave(election_id: str, round_id: str) -> Response:
         deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
         roster.set_leave(db(), deputy, request.form.get("on_leave") == "1")
     except DomainError as exc:
-        return _refused(exc, target)
-    return _done(gettext("%(name)s: leave recorded.", name=deputy.name), target)
+        return refused(exc, target)
+    return saved(gettext("%(name)s: leave recorded.", name=deputy.name), target)
 
 
 @bp.post("/e/<election_id>/r/<round_id>/keys")
@@ -266,8 +255,8 @@ def upload_keys(election_id: str, round_id: str) -> Response:
         keys = credentials.keys_in_document(_upload_json(), round_)
         entry = credentials.issue(db(), round_, keys)
     except (DomainError, CryptoError) as exc:
-        return _refused(exc, target)
-    return _done(gettext("%(n)d credentials issued (board entry %(k)d).", n=len(keys),
+        return refused(exc, target)
+    return saved(gettext("%(n)d credentials issued (board entry %(k)d).", n=len(keys),
                          k=entry.index), target)
 
 
@@ -277,17 +266,16 @@ def print_slips(election_id: str, round_id: str) -> Response:
     """Make slips, put their public keys on the board, stream the PDF, forget the codes."""
     target = url_for("admin.round_view", election_id=election_id, round_id=round_id)
     round_ = _round(election_id, round_id)
-    text = request.form.get("count", "")
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= credentials.MAX_BATCH:
-        return _refused(InvalidInput(gettext("Give the number of slips to print.")), target)
     try:
-        slips = credentials.make_slips(election_id, round_id, int(text))
+        count = fields.whole_number(request.form.get("count"), N_("the number of slips"),
+                                    low=1, high=credentials.MAX_BATCH)
+        slips = credentials.make_slips(election_id, round_id, count)
         first = credentials.made_count(db(), round_) + 1
         credentials.issue(db(), round_, [slip.public_key for slip in slips])
         data = pdf.slips_pdf(round_.election.congress_name, round_.title, slips, start=first,
                              round_fingerprint=fingerprint(bytes.fromhex(round_.context or "")))
     except DomainError as exc:
-        return _refused(exc, target)
+        return refused(exc, target)
     db().commit()
     del slips  # the codes live on only in the PDF being streamed
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -303,8 +291,8 @@ def void_key(election_id: str, round_id: str) -> Response:
         key = credentials.resolve_key(db(), round_, request.form.get("key", ""))
         entry = credentials.void(db(), round_, key)
     except DomainError as exc:
-        return _refused(exc, target)
-    return _done(gettext("Credential voided (board entry %(k)d).", k=entry.index), target)
+        return refused(exc, target)
+    return saved(gettext("Credential voided (board entry %(k)d).", k=entry.index), target)
 
 
 @bp.get("/e/<election_id>/r/<round_id>/request.json")

@@ -12,19 +12,19 @@ import datetime as dt
 import io
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, send_file, session, url_for
+from flask import render_template, request, send_file, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from admin.pdf import year_report_pdf
-from admin.web.access import bp, current_staff, form_int, roles_required
-from ballot.errors import DomainError, InvalidInput
+from admin.web.access import bp, current_staff, refused, roles_required, saved
+from ballot.errors import N_, DomainError, InvalidInput
 from ballot.models import TrackedProject
-from ballot.services import elections, rectification, roster, rounds, staff, tracking
+from ballot.services import elections, fields, rectification, roster, rounds, staff, tracking
 from ballot.services.attachments import MAX_ATTACHMENT, Attachment
 from ballot.services.year_report import year_report, year_report_xlsx
 from ballot.spreadsheet import XLSX_MIME
-from booth.shell import db, refusal
+from booth.shell import db
 
 PRESIDIUM_ACTIONS = ("plan", "milestone", "supervisors", "check", "publish_question",
                      "withhold_question")
@@ -33,24 +33,6 @@ DEPARTMENT_ACTIONS = ("update", "milestone_done", "answer", "report")
 
 def _actor() -> str:
     return session.get("staff_name") or "staff"
-
-
-def _threshold(text: str) -> tuple[int, int]:
-    num, _, den = text.partition("/")
-    n, d = form_int(num), form_int(den)
-    return (n, d) if n is not None and d is not None else (-1, 0)  # refused by the service
-
-
-def _saved(target: str, message: str | None = None) -> Response:
-    db().commit()
-    flash(message or gettext("Saved."), "success")
-    return redirect(target)
-
-
-def _refused(error: Exception, target: str) -> Response:
-    db().rollback()
-    flash(refusal(error), "error")
-    return redirect(target)
 
 
 @bp.get("/e/<election_id>/projects")
@@ -91,17 +73,19 @@ def _files() -> list[Attachment]:
 def _action(tracked: TrackedProject, action: str) -> Callable[[], object]:
     """The service call behind each button, with the form's fields."""
     form, actor = request.form, _actor()
-    question = lambda: tracking.get_question(db(), tracked, form_int(form.get("question")))  # noqa: E731
+    question = lambda: tracking.get_question(  # noqa: E731
+        db(), tracked, fields.whole_number_or_none(form.get("question")))
     actions: dict[str, Callable[[], object]] = {
         "plan": lambda: tracking.set_plan(db(), tracked, form.to_dict()),
         "milestone": lambda: tracking.add_milestone(db(), tracked, form.get("title", ""),
                                                     form.get("due")),
         "milestone_done": lambda: tracking.complete_milestone(
-            db(), tracked, form_int(form.get("milestone")), form.get("done_on")),
+            db(), tracked, fields.whole_number_or_none(form.get("milestone")), form.get("done_on")),
         "supervisors": lambda: tracking.set_supervisors(
-            db(), tracked, [i for i in map(form_int, form.getlist("deputy")) if i is not None]),
+            db(), tracked, fields.whole_numbers(form.getlist("deputy"))),
         "update": lambda: tracking.post_update(
-            db(), tracked, actor, percent=form_int(form.get("percent")),
+            db(), tracked, actor, percent=fields.whole_number(form.get("percent"),
+                                                        N_("the progress (%)")),
             state=form.get("state", ""), text_=form.get("text", ""), files=_files(),
             delay_reason=form.get("delay_reason", "")),
         "check": lambda: tracking.record_check(
@@ -112,7 +96,8 @@ def _action(tracked: TrackedProject, action: str) -> Callable[[], object]:
         "withhold_question": lambda: tracking.withhold_question(db(), question(), actor,
                                                                 form.get("reason", "")),
         "report": lambda: rectification.file_report(
-            db(), rectification.get_rectification(db(), tracked, form_int(form.get("task"))),
+            db(), rectification.get_rectification(db(), tracked,
+                                                  fields.whole_number_or_none(form.get("task"))),
             actor, form.get("report", "")),
     }
     if action not in actions:
@@ -135,8 +120,8 @@ def tracked_action(election_id: str, code: str, action: str) -> Response:
             tracking.check_department(tracked, user.department)
         call()
     except DomainError as exc:
-        return _refused(exc, target)
-    return _saved(target)
+        return refused(exc, target)
+    return saved(gettext("Saved."), target)
 
 
 @bp.post("/e/<election_id>/ratings")
@@ -149,18 +134,19 @@ def rating_create(election_id: str) -> Response:
         stage = "rerating" if form.get("rerating") == "1" else form.get("stage", "")
         title = form.get("title", "").strip() or rectification.STAGE_TITLES.get(
             stage, "").format(year=election.year)
+        threshold = fields.fraction(form.get("threshold") or "4/5", N_("the rating threshold"))
         if stage == "rerating":
             round_ = rectification.create_rerating_round(
                 db(), election, round_id=form.get("round_id", ""), title=title,
-                threshold=_threshold(form.get("threshold", "4/5")))
+                threshold=threshold)
         else:
             round_ = rectification.create_rating_round(
                 db(), election, round_id=form.get("round_id", ""), title=title,
-                threshold=_threshold(form.get("threshold", "4/5")))
+                threshold=threshold)
     except DomainError as exc:
-        return _refused(exc, target)
-    return _saved(url_for("admin.round_view", election_id=election_id, round_id=round_.round_id),
-                  gettext("Round %(r)s created.", r=round_.round_id))
+        return refused(exc, target)
+    return saved(gettext("Round %(r)s created.", r=round_.round_id),
+                 url_for("admin.round_view", election_id=election_id, round_id=round_.round_id))
 
 
 @bp.post("/e/<election_id>/rectifications/<round_id>")
@@ -173,8 +159,8 @@ def rectification_order(election_id: str, round_id: str) -> Response:
             db(), round_, _actor(), due=request.form.get("due"),
             instructions=request.form.get("instructions", ""))
     except DomainError as exc:
-        return _refused(exc, target)
-    return _saved(target, gettext("%(n)d rectification task(s) ordered.", n=len(made)))
+        return refused(exc, target)
+    return saved(gettext("%(n)d rectification task(s) ordered.", n=len(made)), target)
 
 
 @bp.get("/e/<election_id>/year-report.<any(pdf, xlsx):fmt>")

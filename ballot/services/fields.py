@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -63,3 +64,34 @@ def fraction(value: Any, field: Message) -> tuple[int, int]:
         raise InvalidInput("%(field)s is not a fraction such as 4/5: %(raw)r", field=field,
                            raw=raw[:20])
     return int(num), int(den)
+
+
+def whole_number(value: Any, field: Message, *, low: int = 0, high: int | None = None) -> int:
+    """A whole number typed into a form field or given on the command line, at least
+    ``low`` and at most ``high`` (when given): digits only (no sign, no decimal point, no
+    full-width digits), so ``"５"`` or ``"1e3"`` is refused by name rather than misread.
+    The range here is the field's shape; the rule the number must meet stays in the
+    service that takes it."""
+    raw = str(value if value is not None else "").strip()
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    if number is None or number < low or (high is not None and number > high):
+        if high is None:
+            raise InvalidInput("%(field)s must be a whole number: %(raw)r", field=field,
+                               raw=raw[:20])
+        raise InvalidInput("%(field)s must be a whole number from %(low)s to %(high)s: %(raw)r",
+                           field=field, low=low, high=high, raw=raw[:20])
+    return number
+
+
+def whole_number_or_none(value: Any) -> int | None:
+    """A whole number a page sends back itself (the row id of a choice from a list, a page
+    number), or ``None`` when the text is not one: the caller has the fallback (the service
+    answers NotFound, named; the board shows its first page)."""
+    raw = str(value if value is not None else "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
+def whole_numbers(values: Iterable[Any]) -> list[int]:
+    """The row ids of the choices ticked in a list, leaving out any that is not one."""
+    return [number for number in map(whole_number_or_none, values) if number is not None]
+

@@ -15,7 +15,7 @@ from ballot.models import TrackedProject
 from ballot.services import elections, ratelimit, tracking
 from booth.charts import rating_history
 from booth.public.blueprint import bp
-from booth.shell import db, refusal
+from booth.shell import client_address, db, refusal
 
 QUESTIONS_PER_HOUR = 10
 
@@ -53,7 +53,7 @@ def ask(election_id: str, code: str) -> Response | tuple[str, int]:
     election = elections.get_election(db(), election_id)
     tracked = tracking.get_tracked(db(), election, code)
     values = request.form.to_dict()
-    key = request.remote_addr or "unknown"
+    key = client_address()
     tried = ratelimit.attempt(db(), "question", key, QUESTIONS_PER_HOUR,
                               dt.timedelta(hours=1))
     if not tried.allowed:

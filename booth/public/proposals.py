@@ -12,7 +12,7 @@ from ballot.errors import DomainError, NotFound
 from ballot.models import ProposalState
 from ballot.services import elections, proposals, ratelimit, roster
 from booth.public.blueprint import bp
-from booth.shell import db, refusal
+from booth.shell import client_address, db, refusal
 
 SUBMISSIONS_PER_HOUR = 10
 TRACK_MISSES = 10
@@ -30,7 +30,7 @@ def _latest_election_id() -> str:
 
 def _address() -> str:
     """Rate-limit key: the sender's network address (behind proxies: PIAOJUE_PROXIES)."""
-    return request.remote_addr or "unknown"
+    return client_address()
 
 
 def _submission(key: str) -> ratelimit.Attempt:

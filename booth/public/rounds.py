@@ -11,12 +11,12 @@ from flask_babel import gettext
 from ballot.errors import InvalidInput
 from ballot.models import Round
 from ballot.record import record_zip_bytes
-from ballot.services import public, ratelimit, rounds
+from ballot.services import fields, public, ratelimit, rounds
 from ballot.services.export import record_files_for
 from booth import receipts
 from booth.charts import result_bars
 from booth.public.blueprint import bp
-from booth.shell import db, refusal
+from booth.shell import client_address, db, refusal
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
 
@@ -40,8 +40,7 @@ def _round(election_id: str, round_id: str):
 @bp.get("/board/<election_id>/<round_id>")
 def board(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
-    text = request.args.get("page", "1")
-    page = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 1
+    page = fields.whole_number_or_none(request.args.get("page")) or 1  # typed wrong: the first
     entries, pages = public.board_page(db(), round_, page)
     return render_template("public/board.html", round=round_, entries=entries, pages=pages,
                            page=page,
@@ -65,7 +64,7 @@ def verify() -> tuple[str, int] | str:
     upload = request.files.get("qr")
     if request.method == "GET" and not text:
         return render_template("public/verify.html", text="")
-    key = request.remote_addr or "unknown"
+    key = client_address()
     tried = ratelimit.attempt(db(), "verify", key, VERIFY_ATTEMPTS, VERIFY_WINDOW)
     if not tried.allowed:
         return render_template("public/verify.html", text="", failure=gettext(
