@@ -1,4 +1,4 @@
-"""Instance configuration shared by the CLI and (later) the web app.
+"""Instance configuration shared by the CLI and the web app.
 
 ``DATABASE_URL`` picks the database (SQLite under ``instance/`` by default).
 ``PIAOJUE_PROXIES`` says how many reverse proxies stand in front of the server.

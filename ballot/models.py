@@ -32,6 +32,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.db import Base, created_at, hex32, str_pk
+from ballot.errors import Conflict
 
 DEFAULT_CATEGORIES = ("城乡建设", "交通出行", "教育", "医疗卫生", "养老", "就业创业",
                       "生态环境", "文化体育", "商贸流通", "水利", "农业农村", "社会治理")
@@ -203,6 +204,16 @@ class Round(Base):
                                                 cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("election_id", "round_id"),)
+
+    @property
+    def context_bytes(self) -> bytes:
+        """The round's context c (PROTOCOL.md), set when the round is frozen: every digest
+        of its board, ballots and receipts is bound to it. Asked of a round not frozen yet,
+        this refuses rather than hash against an empty context."""
+        if not self.context:
+            raise Conflict("round %(round_id)s is not frozen yet: it has no context",
+                           round_id=self.round_id)
+        return bytes.fromhex(self.context)
 
 
 class RoundRow(Base):

@@ -61,7 +61,7 @@ def test_twenty_threads_ten_credentials(sessions: sessionmaker[Session], tmp_pat
         round_ = rounds.get_round(s, run.eid, run.round_id)
         rows = board.board_rows(s, round_)
         lines = board.board_lines(s, round_)
-        context = bytes.fromhex(round_.context or "")
+        context = round_.context_bytes
     assert [r.index for r in rows] == list(range(1, len(rows) + 1))
     assert sum(1 for r in rows if r.type == "cast") == 10
     expected = chain(context, [line.entry for line in lines])

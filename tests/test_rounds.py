@@ -476,7 +476,7 @@ def test_a_round_frozen_without_credentials_opens_with_genesis_head(ready: Rehea
     with ready.sessions.begin() as s:
         round_ = rounds.get_round(s, ready.eid, RID)
         head = s.get(BoardHead, round_.id)
-        assert (head.length, head.hash) == (0, genesis(bytes.fromhex(round_.context)).hex())
+        assert (head.length, head.hash) == (0, genesis(round_.context_bytes).hex())
         assert Manifest.from_json(parse_json(round_.manifest_json)).enrolled == 9
 
 

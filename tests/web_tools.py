@@ -10,20 +10,25 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from admin.app import create_app
-from admin.demo import open_booth_round
+from admin.demo import BoothRound, open_booth_round
 from ballot.db import make_engine, make_sessionmaker
-from ballot.rehearsal import RehearsalConfig, rehearse
+from ballot.rehearsal import RehearsalConfig, RehearsalOutcome, rehearse
 from ballot.schema import upgrade
 from crypto.at_rest import AtRestKey
 
@@ -52,10 +57,21 @@ class Site:
         return f"/booth/{self.election_id}/{self.round_id}/"
 
 
-def seeded_site(tmp_path_factory: pytest.TempPathFactory, config: RehearsalConfig,
-                at_rest: AtRestKey) -> Iterator[Site]:
-    """For a module fixture: ``yield from seeded_site(...)``."""
-    tmp = tmp_path_factory.mktemp(config.election_id)
+@dataclass(frozen=True)
+class Rehearsed:
+    """A rehearsal on a fresh SQLite file whose result calls for another round, and that
+    round opened for the booth with known codes: what the web and browser sites start from."""
+
+    url: str
+    engine: Engine
+    keys: Path
+    """The rehearsal trustees' key files: the booth round can be tallied with them."""
+    outcome: RehearsalOutcome
+    opened: BoothRound
+
+
+def rehearse_and_open(tmp: Path, config: RehearsalConfig, at_rest: AtRestKey,
+                      codes: int) -> Rehearsed:
     url = f"sqlite:///{tmp / 'site.sqlite'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -63,10 +79,35 @@ def seeded_site(tmp_path_factory: pytest.TempPathFactory, config: RehearsalConfi
     keys = tmp / "keys"
     keys.mkdir()
     outcome = rehearse(sessions, config, keys, at_rest=at_rest)
-    opened = open_booth_round(sessions, config.election_id, outcome, codes=10)
-    yield Site(url, engine, config.election_id, opened.round_id, outcome.round_id,
-               list(opened.codes))
-    engine.dispose()
+    opened = open_booth_round(sessions, config.election_id, outcome, codes=codes)
+    return Rehearsed(url, engine, keys, outcome, opened)
+
+
+@contextmanager
+def served(config: dict[str, Any]) -> Iterator[str]:
+    """The app made from ``config``, served on a free port of 127.0.0.1 by Werkzeug's
+    threaded server for a browser to drive; yields its address. Stopped and its database
+    engine closed afterwards."""
+    app = create_app(config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["piaojue_engine"].dispose()
+
+
+def seeded_site(tmp_path_factory: pytest.TempPathFactory, config: RehearsalConfig,
+                at_rest: AtRestKey) -> Iterator[Site]:
+    """For a module fixture: ``yield from seeded_site(...)``."""
+    seeded = rehearse_and_open(tmp_path_factory.mktemp(config.election_id), config, at_rest,
+                               codes=10)
+    yield Site(seeded.url, seeded.engine, config.election_id, seeded.opened.round_id,
+               seeded.outcome.round_id, list(seeded.opened.codes))
+    seeded.engine.dispose()
 
 
 def site_app(site: Site, at_rest: AtRestKey, secret: str) -> Iterator[Flask]:

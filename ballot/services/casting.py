@@ -88,7 +88,7 @@ def _verified_ballot(round_: Round, ballot: Any) -> EncryptedBallot:
     """Shape, points and every proof: the expensive part of accepting a ballot."""
     manifest = manifest_of(round_)
     joint_key = Point.from_bytes(bytes.fromhex(round_.election.joint_key or ""))
-    context = bytes.fromhex(round_.context or "")
+    context = round_.context_bytes
     try:
         parsed = EncryptedBallot.from_json(ballot, manifest)
         verify_ballot(parsed, manifest, joint_key, context)
@@ -105,7 +105,7 @@ def _parse_ballot(round_: Round, ballot: Any) -> tuple[Any, EncryptedBallot]:
 def _earlier_receipt(session: Session, round_: Round, entry: dict[str, Any]
                      ) -> CastReceipt | None:
     """The stored receipt when exactly this cast entry is already on the board."""
-    digest = entry_digest(bytes.fromhex(round_.context or ""), entry).hex()
+    digest = entry_digest(round_.context_bytes, entry).hex()
     found = session.scalar(select(BoardEntry).where(
         BoardEntry.round_pk == round_.id, BoardEntry.type == "cast",
         BoardEntry.digest == digest))
@@ -116,7 +116,7 @@ def _earlier_receipt(session: Session, round_: Round, entry: dict[str, Any]
     if stored is None:  # cast entries and receipts are written together; never apart
         raise RuntimeError(f"board entry {found.index} has no receipt")
     return CastReceipt(parse_json(stored.receipt_json), stored.signature,
-                       ballot_digest(bytes.fromhex(round_.context or ""),
+                       ballot_digest(round_.context_bytes,
                                      entry["ballot"]).hex(), repeated=True)
 
 
@@ -184,7 +184,7 @@ def cast(session: Session, round_: Round, ballot: Any, credential: str, signatur
         sig = hex_bytes(signature, 64, "signature")
     except CryptoError as exc:
         raise CastRefused("%(reason)s", reason=exc) from None
-    context = bytes.fromhex(round_.context or "")
+    context = round_.context_bytes
     try:
         digest = ballot_digest(context, ballot_json)
     except CryptoError as exc:

@@ -132,7 +132,7 @@ def check_receipt(session: Session, doc: Any) -> ReceiptCheck:
         raise InvalidInput("entry %(index)s on the board differs from the one receipted: it was "
                            "changed or the board was rewritten", index=receipt['index'])
     ballot = parse_json(entry.entry_json)["ballot"]
-    digest = ballot_digest(bytes.fromhex(round_.context or ""), ballot)
+    digest = ballot_digest(round_.context_bytes, ballot)
     return ReceiptCheck(round_, entry.index, fingerprint(digest))
 
 
@@ -165,7 +165,7 @@ def opened_ballot(session: Session, round_: Round, index: int) -> OpenedBallot:
     for row_id, row in zip(manifest.row_ids, opening.plaintext, strict=True):
         chosen = [o for o, m in zip(manifest.options, row, strict=True) if m]
         marks.append((row_id, titles[row_id], chosen[0] if chosen else None))
-    digest = ballot_digest(bytes.fromhex(round_.context or ""), doc["ballot"])
+    digest = ballot_digest(round_.context_bytes, doc["ballot"])
     return OpenedBallot(round_, index, fingerprint(digest), marks)
 
 

@@ -98,15 +98,17 @@ def get_rectification(session: Session, tracked: TrackedProject, rect_id: int | 
     return rect
 
 
-def file_report(session: Session, rect: Rectification, actor: str, report: str
-                ) -> Rectification:
-    """The department's rectification report; it may be refiled until re-rating opens."""
+def file_report(session: Session, rect: Rectification, actor: str, report: str,
+                now: dt.datetime | None = None) -> Rectification:
+    """The department's rectification report; it may be refiled until re-rating opens.
+
+    ``now`` is when it was filed (the clock, unless a test or an import says otherwise)."""
     if rect.state not in (RectificationState.ordered, RectificationState.reported):
         raise Conflict("this rectification is %(state)s", state=label(rect.state))
     if rect.rerating_round_pk is not None:
         raise Conflict("the re-rating round is set: the report can no longer change")
     rect.report = text(report, N_("the rectification report"), 5000)
-    rect.reported_by, rect.reported = actor, dt.datetime.now(dt.UTC)
+    rect.reported_by, rect.reported = actor, now or dt.datetime.now(dt.UTC)
     rect.state = RectificationState.reported
     session.flush()
     return rect

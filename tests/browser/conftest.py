@@ -9,21 +9,16 @@ booth with known codes.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
-from admin.app import create_app
-from admin.demo import open_booth_round
-from ballot.db import make_engine, make_sessionmaker
-from ballot.rehearsal import RehearsalConfig, rehearse
-from ballot.schema import upgrade
+from ballot.rehearsal import RehearsalConfig
 from crypto.at_rest import AtRestKey
+from tests.web_tools import rehearse_and_open, served
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -50,28 +45,14 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("site")
-    url = f"sqlite:///{tmp / 'site.sqlite'}"
-    engine = make_engine(url)
-    upgrade(engine)
     at_rest = AtRestKey("browser tests at-rest secret")
-    sessions = make_sessionmaker(engine)
-    keys = tmp / "keys"
-    keys.mkdir()
-    outcome = rehearse(sessions, CONFIG, keys, at_rest=at_rest)
-    booth = open_booth_round(sessions, CONFIG.election_id, outcome, codes=6)
-    engine.dispose()
-    app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
-                      "SECRET_KEY": "browser tests flask secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", CONFIG.election_id,
-                   booth.round_id, booth.codes, url, at_rest, keys, outcome.round_id)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    seeded = rehearse_and_open(tmp_path_factory.mktemp("site"), CONFIG, at_rest, codes=6)
+    seeded.engine.dispose()
+    with served({"DATABASE_URL": seeded.url, "PIAOJUE_AT_REST": at_rest,
+                 "SECRET_KEY": "browser tests flask secret"}) as address:
+        yield Site(address, CONFIG.election_id, seeded.opened.round_id,
+                   seeded.opened.codes, seeded.url, at_rest, seeded.keys,
+                   seeded.outcome.round_id)
 
 
 @pytest.fixture(scope="session")

@@ -3,22 +3,20 @@ and made, acceptance, adoption of the candidate list, and the public pages after
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
-from admin.app import create_app
 from ballot.db import make_engine, make_sessionmaker
 from ballot.models import Proposal
 from ballot.schema import upgrade
 from ballot.services import elections, proposals, staff
 from crypto.at_rest import AtRestKey
 from tests.browser.conftest import shoot
+from tests.web_tools import served
 
 pytestmark = pytest.mark.slow
 PASSWORD = "proposal tests password"
@@ -50,17 +48,9 @@ def site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         elections.create_election(s, election_id=EID, congress_name="湘江区人民代表大会",
                                   level="county", year=2026, trustee_names=["甲"],
                                   threshold=1, at_rest=at_rest)
-    app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest, "SECRET_KEY": "p"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", sessions, browser)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["piaojue_engine"].dispose()
-        engine.dispose()
+    with served({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest, "SECRET_KEY": "p"}) as address:
+        yield Site(address, sessions, browser)
+    engine.dispose()
 
 
 def _log_in(page: Page, site: Site, username: str) -> None:

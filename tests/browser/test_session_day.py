@@ -21,7 +21,6 @@ import io
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +29,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
-from admin.app import create_app
 from ballot import trustee as trustee_side
 from ballot.db import make_engine, make_sessionmaker
 from ballot.models import RoundState
@@ -45,6 +42,7 @@ from crypto.canonical import canonical_json, parse_json
 from crypto.credentials import derive_credential_key, public_key_bytes
 from crypto.rng import SYSTEM_RANDOMNESS
 from tests.browser.conftest import ballot_fingerprint, shoot
+from tests.web_tools import served
 
 pytestmark = pytest.mark.slow
 
@@ -113,24 +111,18 @@ def day(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         staff.create_staff(s, "jianpiao", PASSWORD, ["credentials"], "监票员")
         staff.create_staff(s, "bumen", PASSWORD, ["department"], "实施单位", department="住建局")
     at_rest = AtRestKey("session day at-rest secret")
-    app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
-                      "SECRET_KEY": "session day flask secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     work = tmp / "files"
     work.mkdir()
-    state = Day(f"http://127.0.0.1:{server.server_port}", sessions, browser, work)
-    state.presidium = state.new_page()
-    try:
-        yield state
-    finally:
-        for context in state.contexts:
-            context.close()
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["piaojue_engine"].dispose()
-        engine.dispose()
+    with served({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
+                 "SECRET_KEY": "session day flask secret"}) as address:
+        state = Day(address, sessions, browser, work)
+        state.presidium = state.new_page()
+        try:
+            yield state
+        finally:
+            for context in state.contexts:
+                context.close()
+    engine.dispose()
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ session-day test covers those pages. The tests run in order on one server.
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
-from admin.app import create_app
 from ballot import trustee as trustee_side
 from ballot.db import make_engine, make_sessionmaker
 from ballot.models import RectificationState, RoundState
@@ -38,6 +35,7 @@ from ballot.verifier import verify_record
 from crypto.at_rest import AtRestKey
 from crypto.canonical import canonical_json, parse_json
 from tests.browser.conftest import ballot_fingerprint, shoot
+from tests.web_tools import served
 
 CONFIG = RehearsalConfig(rows=3, seats=2, deputies=6, present=5, voters=5, spoil=0,
                          voided=0, trustees=3, threshold=2, scrypt_n=2**10,
@@ -104,21 +102,15 @@ def year(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         staff.create_staff(s, "shangwu", PASSWORD, ["department"], "商务局联络员",
                            department="商务局")
     run.hold("selection-1", [[[1, 0], [1, 0], [0, 1]]] * 5)
-    app = create_app({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
-                      "SECRET_KEY": "year browser flask secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state = Year(f"http://127.0.0.1:{server.server_port}", sessions, browser, run, tmp)
-    try:
-        yield state
-    finally:
-        for context in state.contexts:
-            context.close()
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["piaojue_engine"].dispose()
-        engine.dispose()
+    with served({"DATABASE_URL": url, "PIAOJUE_AT_REST": at_rest,
+                 "SECRET_KEY": "year browser flask secret"}) as address:
+        state = Year(address, sessions, browser, run, tmp)
+        try:
+            yield state
+        finally:
+            for context in state.contexts:
+                context.close()
+    engine.dispose()
 
 
 def _success(page: Page) -> str:

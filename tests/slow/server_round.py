@@ -98,7 +98,7 @@ def audit_board(served: ServedRound, held: list[dict[str, Any]]) -> Audit:
             Receipt.round_pk == round_.id))}
         spent = set(s.scalars(select(Credential.public_key).where(
             Credential.round_pk == round_.id, Credential.status == CredentialStatus.used)))
-        context = bytes.fromhex(round_.context or "")
+        context = round_.context_bytes
         receipt_key = bytes.fromhex(round_.election.receipt_public_key)
     assert [line.index for line in lines] == list(range(1, len(lines) + 1))
     assert [(line.digest, line.hash) for line in lines] == chain(
