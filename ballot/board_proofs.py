@@ -36,7 +36,7 @@ from crypto.encrypted_ballot import (
 from crypto.errors import CryptoError
 from crypto.group import Point
 from crypto.manifest import Manifest
-from crypto.tally import Aggregates, aggregate
+from crypto.tally import Aggregates, RunningAggregates
 
 PendingEntry = tuple[int, dict[str, Any]]
 """A cast or spoiled entry whose shape and credential bookkeeping already passed:
@@ -58,15 +58,17 @@ class EntryInvalid(ValueError):
 
 @dataclass(frozen=True)
 class ChunkResult:
+    """All a chunk sends back: no parsed ballot leaves the process that checked it.
+
+    The chain facts (digests, heads, credential bookkeeping) are the walking
+    process's own; a chunk needs to say only what its ballots add up to and
+    where, if anywhere, it failed.
+    """
+
     aggregates: Aggregates
     """The cell-wise sum of the chunk's cast ballots."""
     failure: tuple[int, str] | None
     """The board index and reason of the chunk's first failure, if any."""
-
-
-def add_aggregates(left: Aggregates, right: Aggregates) -> Aggregates:
-    return tuple(tuple(a + b for a, b in zip(lrow, rrow, strict=True))
-                 for lrow, rrow in zip(left, right, strict=True))
 
 
 class BallotChecker:
@@ -93,7 +95,9 @@ class BallotChecker:
         return None
 
     def check_chunk(self, chunk: Sequence[PendingEntry]) -> ChunkResult:
-        cast: list[EncryptedBallot] = []
+        """Check the chunk's entries in order, adding each cast ballot in as it passes."""
+        m = self.manifest
+        total = RunningAggregates(len(m.row_ids), len(m.options))
         failure = None
         for index, entry in chunk:
             try:
@@ -102,9 +106,8 @@ class BallotChecker:
                 failure = (index, str(exc))
                 break
             if ballot is not None:
-                cast.append(ballot)
-        m = self.manifest
-        return ChunkResult(aggregate(cast, len(m.row_ids), len(m.options)), failure)
+                total.add_ballot(ballot)
+        return ChunkResult(total.value(), failure)
 
 
 class BoardChecks:
@@ -122,7 +125,7 @@ class BoardChecks:
                  progress: Callable[[int], None] = lambda done: None) -> None:
         m = checker.manifest
         self.checker, self.progress = checker, progress
-        self.total = aggregate([], len(m.row_ids), len(m.options))
+        self.total = RunningAggregates(len(m.row_ids), len(m.options))
         self._chunk: list[PendingEntry] = []
         self._in_flight: deque[tuple[int, Future[ChunkResult]]] = deque()
         self._pool: ProcessPoolExecutor | None = None
@@ -153,7 +156,7 @@ class BoardChecks:
             self._send()
         while self._in_flight:
             self._take()
-        return self.total
+        return self.total.value()
 
     def _send(self) -> None:
         chunk, self._chunk = self._chunk, []
@@ -172,7 +175,7 @@ class BoardChecks:
     def _use(self, last: int, result: ChunkResult) -> None:
         if result.failure is not None:
             raise EntryInvalid(*result.failure)
-        self.total = add_aggregates(self.total, result.aggregates)
+        self.total.add_aggregates(result.aggregates)
         self.progress(last)
 
 

@@ -368,7 +368,7 @@ class Rehearsal:
             round_ = rounds.get_round(s, eid, round_id)
             rounds.close_round(s, round_, self.rng)
             request = (tallying.decryption_request(s, round_)
-                       if tallying.cast_count(s, round_) else None)
+                       if rounds.cast_count(s, round_) else None)
         if request is not None:
             deciders = sorted(self.chooser.sample(range(1, n + 1), self.config.threshold))
             for done, i in enumerate(deciders, 1):

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ballot.errors import InvalidInput
-from ballot.record import json_lines
-from ballot.verifier import RecordInvalid, verify_board_files
+from ballot.verifier import RecordInvalid, verify_board, verify_election, verify_manifest
 from crypto.canonical import canonical_json
 from crypto.tally import Aggregates, aggregates_to_json
 
@@ -48,24 +47,25 @@ def check_request(request: Any, election_id: str, jobs: int = 1) -> CheckedReque
         raise InvalidInput("not a decryption request (%(format)s)",
                            format=REQUEST_FORMAT)
     try:
-        files = {
-            "manifest.json": str(request["manifest"]).encode("utf-8"),
-            "election.json": canonical_json(request["election"]),
-            "board.jsonl": json_lines(request["board"]),
-        }
-        checked = verify_board_files(files, jobs)
+        manifest_bytes = str(request["manifest"]).encode("utf-8")
+        election_bytes = canonical_json(request["election"])
+        # The board's lines are checked as the request holds them, one at a time,
+        # with no second, serialised copy of the whole board beside them.
+        board = list(request["board"])
+        election = verify_election(verify_manifest(manifest_bytes), election_bytes)
+        checked = verify_board(election, board, jobs)
     except (KeyError, TypeError) as exc:
         raise InvalidInput("the decryption request lacks %(exc)s", exc=exc) from None
     except RecordInvalid as exc:
         raise InvalidInput("the decryption request does not verify: %(exc)s", exc=exc) from None
-    if checked.manifest.election_id != election_id:
+    chain = checked.chain
+    if chain.manifest.election_id != election_id:
         raise InvalidInput("the request is for election %(election_id)r, not %(election_id2)r",
-                           election_id=checked.manifest.election_id, election_id2=election_id)
+                           election_id=chain.manifest.election_id, election_id2=election_id)
     if request.get("aggregates") != aggregates_to_json(checked.aggregates):
         raise InvalidInput("the request's aggregates are not the sums of its cast ballots: "
                            "refusing to decrypt them")
-    if checked.report.cast == 0:
+    if chain.cast == 0:
         raise InvalidInput("no ballots were cast in this round: there is nothing to decrypt")
-    return CheckedRequest(checked.manifest.round_id, checked.context, checked.aggregates,
-                          checked.report.cast, checked.report.board_entries,
-                          bytes.fromhex(checked.report.board_hash))
+    return CheckedRequest(chain.manifest.round_id, chain.context, checked.aggregates,
+                          chain.cast, chain.entries, chain.head)

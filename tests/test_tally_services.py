@@ -16,11 +16,13 @@ from ballot.errors import Conflict, InvalidInput
 from ballot.models import RoundState
 from ballot.record import BoardLine
 from ballot.rehearsal import Rehearsal, RehearsalConfig
-from ballot.services import export, rounds
+from ballot.services import board, export, rounds
 from ballot.services import tally as tallying
 from ballot.tally_request import check_request
 from ballot.verifier import verify_record_files
 from crypto.board import chain
+from crypto.encrypted_ballot import EncryptedBallot
+from crypto.tally import aggregate, aggregates_to_json
 
 CONFIG = RehearsalConfig(rows=4, seats=2, deputies=6, present=6, voters=5, spoil=0, voided=0,
                          trustees=3, threshold=2, scrypt_n=2**10)
@@ -147,6 +149,22 @@ def test_a_trustee_checks_the_request_alike_in_two_processes(
                        enumerate(zip(entries, chain(one.context, entries), strict=True), 1)]
     with pytest.raises(InvalidInput, match=rf"board\.jsonl entry {k}: .*does not verify"):
         check_request(broken, run.eid, jobs=2)
+
+
+def test_the_server_sums_the_ballots_as_it_reads_them(closed: tuple[Rehearsal, dict]) -> None:
+    """compute_aggregates streams the cast rows; holding every parsed ballot gives the same."""
+    run, request = closed
+    with run.sessions.begin() as s:
+        round_ = rounds.get_round(s, run.eid, run.round_id)
+        manifest = rounds.manifest_of(round_)
+        held = [EncryptedBallot.from_json(line.entry["ballot"], manifest)
+                for line in board.board_lines(s, round_) if line.entry["type"] == "cast"]
+        streamed = tallying.compute_aggregates(s, round_)
+        assert rounds.cast_count(s, round_) == len(held) == CONFIG.voters
+    all_at_once = aggregate(held, len(manifest.row_ids), len(manifest.options))
+    assert aggregates_to_json(streamed) == aggregates_to_json(all_at_once)
+    assert request["aggregates"] == aggregates_to_json(streamed)
+    assert check_request(request, run.eid).aggregates == streamed
 
 
 def test_export_and_publish_wait_for_the_count(closed: tuple[Rehearsal, dict]) -> None:

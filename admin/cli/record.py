@@ -12,7 +12,7 @@ from admin.cli.report import print_report
 from ballot.record import RecordFormatError, read_record, write_record
 from ballot.services import rounds
 from ballot.services.export import record_files_for
-from ballot.verifier import RecordInvalid, verify_receipt_file, verify_record_files
+from ballot.verifier import RecordInvalid, verify_receipt_doc, verify_record_steps
 
 
 @click.group("record")
@@ -47,18 +47,21 @@ def verify_command(record: Path, receipts: tuple[Path, ...], jobs: int, quiet: b
     try:
         files = read_record(record)
         with StageBars(enabled=not quiet) as bars:
-            report = verify_record_files(files, on_check=lambda m: click.echo(f"✔ {m}"),
-                                         progress=bars, jobs=jobs)
+            verified = verify_record_steps(files, on_check=lambda m: click.echo(f"✔ {m}"),
+                                           progress=bars, jobs=jobs)
     except (RecordInvalid, RecordFormatError) as exc:
         click.echo(f"✘ the record does not verify: {exc}", err=True)
         raise SystemExit(1) from None
+    # The board just verified whole: each receipt is checked against its chain,
+    # not by reading the board again.
+    chain = verified.board.chain
     for path in receipts:
         try:
-            index = verify_receipt_file(files, read_json(path))
+            index = verify_receipt_doc(chain, read_json(path))
         except RecordInvalid as exc:
             click.echo(f"✘ the receipt {path.name} does not match this record: {exc}",
                        err=True)
             raise SystemExit(1) from None
         ok(f"{path.name}: signed by the round's receipt key; ballot {index} is on the "
            "board as receipted")
-    print_report(report)
+    print_report(verified.report())

@@ -8,6 +8,7 @@ serialises writers. The unique (round, index) constraint backs both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -43,11 +44,37 @@ def append(session: Session, round_: Round, entry: dict[str, Any]) -> BoardEntry
     return row
 
 
+STREAM_ROWS = 64
+"""Board rows fetched at a time by the streaming readers below."""
+
+
 def board_rows(session: Session, round_: Round) -> list[BoardEntry]:
     return list(session.scalars(select(BoardEntry).where(BoardEntry.round_pk == round_.id)
                                 .order_by(BoardEntry.index)))
 
 
 def board_lines(session: Session, round_: Round) -> list[BoardLine]:
-    return [BoardLine(r.index, parse_json(r.entry_json), bytes.fromhex(r.digest),
-                      bytes.fromhex(r.hash)) for r in board_rows(session, round_)]
+    return list(iter_board_lines(session, round_))
+
+
+def iter_board_lines(session: Session, round_: Round) -> Iterator[BoardLine]:
+    """The board's lines in order, read a few rows at a time.
+
+    A board of thousands of 80-row ballots is tens of megabytes of JSON: a
+    caller that turns each line into something else keeps only its own
+    result, not every row as well.
+    """
+    rows = session.scalars(select(BoardEntry).where(BoardEntry.round_pk == round_.id)
+                           .order_by(BoardEntry.index)
+                           .execution_options(yield_per=STREAM_ROWS))
+    for r in rows:
+        yield BoardLine(r.index, parse_json(r.entry_json), bytes.fromhex(r.digest),
+                        bytes.fromhex(r.hash))
+
+
+def cast_entries_json(session: Session, round_: Round) -> Iterator[str]:
+    """Each cast entry's canonical JSON in board order, read a few rows at a time."""
+    return iter(session.scalars(
+        select(BoardEntry.entry_json)
+        .where(BoardEntry.round_pk == round_.id, BoardEntry.type == "cast")
+        .order_by(BoardEntry.index).execution_options(yield_per=STREAM_ROWS)))

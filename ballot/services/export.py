@@ -9,7 +9,8 @@ from ballot.errors import Conflict
 from ballot.models import Receipt, Round, RoundState
 from ballot.record import record_files
 from ballot.services import board
-from ballot.services.tally import cast_count, compute_aggregates, election_record, used_shares
+from ballot.services.rounds import cast_count
+from ballot.services.tally import compute_aggregates, election_record, used_shares
 from crypto.canonical import parse_json
 from crypto.tally import aggregates_to_json
 
