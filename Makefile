@@ -72,6 +72,7 @@ debian-packages:
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 js-test: $(VENDOR)
 	node --test tests/js/

@@ -51,7 +51,7 @@ def _rows(header: list[str], body: Iterator[list[str]], aliases: dict[str, str])
     if len(header) > MAX_COLUMNS:
         raise InvalidInput("the file has more than %(max_columns)s columns",
                            max_columns=MAX_COLUMNS)
-    rows = []
+    rows: list[Row] = []
     for number, values in enumerate(body, 2):
         if number > MAX_SCANNED_ROWS + 1:
             raise InvalidInput("the file has more than %(max_scanned_rows)s rows, counting empty "

@@ -554,9 +554,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm_accepted = len(held)
         warm_unanswered = sum(o.status is None for o in warm_phase.outcomes.values())
         for n in timed:
-            outcome = phase.outcomes.get(n)
-            if outcome is None:
+            if n not in phase.outcomes:
                 continue
+            outcome = phase.outcomes[n]
             statuses[str(outcome.status) if outcome.status is not None else "no answer"] += 1
             if outcome.status == 201:
                 check_cast_answer(params, prepared[n], outcome.answer)  # raises if wrong
@@ -587,8 +587,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             checks += f" ({landed_unanswered} of the casts unanswered at the deadline landed)"
         if args.tally:
             log("closing, tallying and verifying the record ...")
-            outcome = served.run.count()
-            report = verify_record_files(outcome.files)
+            counted = served.run.count()
+            report = verify_record_files(counted.files)
             assert report.cast == audit.cast, (report.cast, audit.cast)
             if accepted_marks and not landed_unanswered:
                 assert report.counts == sums(accepted_marks), "the tally differs from the marks"

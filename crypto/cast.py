@@ -61,6 +61,7 @@ def check_cast_answer(round_: PinnedRound, prepared: PreparedCast, answer: Any) 
     manifest = round_.manifest
     verify_receipt(receipt, hex_bytes(answer.get("signature"), 64, "signature"),
                    manifest.receipt_key)
+    assert isinstance(receipt, dict)  # verify_receipt checked its shape
     if (receipt["election_id"], receipt["round_id"]) != (manifest.election_id,
                                                          manifest.round_id):
         raise InvalidEncoding("the receipt is for another round")

@@ -29,7 +29,8 @@ def election_context(election_id: str, n: int, threshold: int) -> bytes:
     return HB("piaojue/v1/election", election_id, n, threshold)
 
 
-def check_trustee_counts(n: int, threshold: int) -> None:
+def check_trustee_counts(n: Any, threshold: Any) -> None:
+    """Counts read from a file are checked here, so they may be anything."""
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, threshold)):
         raise InvalidCeremony("trustee counts must be integers")
     if not 1 <= threshold <= n <= MAX_TRUSTEES:

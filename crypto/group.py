@@ -50,7 +50,7 @@ class Point:
     data: bytes
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Point:
+    def from_bytes(cls, data: bytes | bytearray) -> Point:
         """Read a point from outside, rejecting everything §1 forbids."""
         if not isinstance(data, bytes | bytearray) or len(data) != POINT_BYTES:
             raise InvalidPoint("a point must be exactly 32 bytes")

@@ -7,7 +7,7 @@ verification code can trust its limits; its canonical JSON is what is hashed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from crypto.canonical import canonical_json, hex_bytes
 from crypto.ceremony import check_trustee_counts
@@ -27,7 +27,7 @@ REQUIRED_FIELDS = (
 )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -577,9 +577,9 @@ def build() -> str:
 
     shares = {}
     for j in DECRYPTING_SET:
-        share = make_decryption_share(j, x[j], aggregates, Q, rng=rng)
-        verify_decryption_share(share, X[j], aggregates, Q)
-        shares[j] = share
+        decryption_share = make_decryption_share(j, x[j], aggregates, Q, rng=rng)
+        verify_decryption_share(decryption_share, X[j], aggregates, Q)
+        shares[j] = decryption_share
     lambdas = {j: lagrange_at_zero(j, DECRYPTING_SET) for j in DECRYPTING_SET}
     fractions = {}
     for j in DECRYPTING_SET:

@@ -45,6 +45,7 @@ def _state(run: Rehearsal) -> tuple[int, int]:
     with run.sessions.begin() as s:
         round_ = rounds.get_round(s, run.eid, run.round_id)
         head = s.get(BoardHead, round_.id)
+        assert head is not None
         receipts = s.scalar(select(func.count()).select_from(Receipt)) or 0
         return head.length, receipts
 

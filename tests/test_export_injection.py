@@ -48,7 +48,9 @@ def test_no_csv_cell_starts_a_formula(rows: list[list[object]]) -> None:
 @given(st.lists(st.lists(CELLS, min_size=1, max_size=4), max_size=5))
 def test_no_xlsx_cell_is_a_formula(rows: list[list[object]]) -> None:
     book = load_workbook(io.BytesIO(xlsx_bytes([("sheet", ["title"], rows)])))
-    written = list(book.active.iter_rows(min_row=2, max_row=len(rows) + 1, max_col=4))
+    sheet = book.active
+    assert sheet is not None
+    written = list(sheet.iter_rows(min_row=2, max_row=len(rows) + 1, max_col=4))
     for line, row in zip(written, rows, strict=True):
         for cell, value in zip(line, row, strict=False):
             assert cell.data_type != "f"

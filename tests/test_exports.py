@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from admin.app import create_app
@@ -190,6 +191,7 @@ def test_results_xlsx_opens_and_matches_with_its_reconciliation(site: Site,
                                                                 presidium: FlaskClient) -> None:
     response = _export(presidium, SELECTION, "results.xlsx")
     assert response.status_code == 200
+    assert response.mimetype is not None
     assert response.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     assert book.sheetnames == ["results", "reconciliation"]
@@ -211,6 +213,7 @@ def test_an_export_speaks_the_pages_language(site: Site, presidium: FlaskClient,
     """Chinese headings and results by default on a zh-CN desk; English with ?lang=en."""
     response = _export(presidium, SELECTION, kind, lang="zh_CN")
     stored = _stored(site, SELECTION)
+    table: Sequence[Sequence[object]]  # text from the CSV, typed cell values from the workbook
     if kind == "results.csv":
         table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
         expected = [[str(v) for v in row]
@@ -219,7 +222,7 @@ def test_an_export_speaks_the_pages_language(site: Site, presidium: FlaskClient,
         book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
         assert book.sheetnames == ["结果", "核对"]
         table = [list(r) for r in book["结果"].iter_rows(values_only=True)]
-        recon = dict(book["核对"].iter_rows(values_only=True))
+        recon = {k: v for k, v in book["核对"].iter_rows(values_only=True)}
         assert recon == {"应到代表": 6, "实到代表": 6, "发出凭证": 6, "收回选票": 5}
         expected = _expected_rows(stored, SELECTION_COLUMNS, "zh_CN")
         book.close()
@@ -357,6 +360,12 @@ def _post(client: FlaskClient, url: str, token: str) -> TestResponse:
                                   "file": (io.BytesIO(b"{}"), "x.json")})
 
 
+def _methods(rule: Rule) -> set[str]:
+    """The methods a route answers (every route of the app names them)."""
+    assert rule.methods is not None, f"{rule.rule} names no methods"
+    return rule.methods
+
+
 def test_every_session_day_route_is_listed_here(site: Site) -> None:
     """PAGES and ACTIONS cover every staff route but the login, logout and dashboard.
 
@@ -373,7 +382,7 @@ def test_every_session_day_route_is_listed_here(site: Site) -> None:
               and not rule.endpoint.startswith(("admin.proposal", "admin.adopt",
                                                 "admin.tracked", "admin.rating",
                                                 "admin.rectification", "admin.year_report"))
-              for m in rule.methods - {"HEAD", "OPTIONS"}}
+              for m in _methods(rule) - {"HEAD", "OPTIONS"}}
     assert routes - listed == {("admin.login", "GET"), ("admin.login", "POST"),
                                ("admin.logout", "POST"), ("admin.dashboard", "GET")}
 

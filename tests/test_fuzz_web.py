@@ -545,9 +545,11 @@ _ILLEGAL_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def _xlsx(rows: list[list[Any]]) -> bytes:
     book = Workbook()
+    sheet = book.active
+    assert sheet is not None
     for row in rows:
-        book.active.append([_ILLEGAL_IN_XLSX.sub("", v) if isinstance(v, str) else v
-                            for v in row])
+        sheet.append([_ILLEGAL_IN_XLSX.sub("", v) if isinstance(v, str) else v
+                      for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -731,6 +733,7 @@ def test_formula_injection_a_proposal_title_reaches_the_exports_as_text(
     assert "'" + FORMULA in rows[0]
     workbook = staff_client.get(f"/admin/e/{CONFIG.election_id}/proposals/export.xlsx")
     sheet = load_workbook(io.BytesIO(workbook.get_data())).active
+    assert sheet is not None
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert all(cell.data_type != "f" for cell in cells)
     assert FORMULA in [cell.value for cell in cells]

@@ -149,7 +149,8 @@ def _derive_torsion() -> set[bytes]:
 
 
 def _off_curve_encodings(count: int) -> list[bytes]:
-    out, y = [], 2
+    out: list[bytes] = []
+    y = 2
     while len(out) < count:
         if ed_recover_x(y, 0) is None:
             out += [y.to_bytes(32, "little"), (y | 1 << 255).to_bytes(32, "little")]

@@ -52,6 +52,7 @@ def _csv(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
 def _xlsx(rows: list[list[Any]]) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()

@@ -20,7 +20,7 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +35,20 @@ from tests.test_mutations import _mutants, mutate
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
-SMALL = dict(deputies=6, present=6, voters=4, trustees=3, threshold=2, scrypt_n=2**10)
+
+
+class _Small(TypedDict):
+    """The RehearsalConfig fields the small records share."""
+
+    deputies: int
+    present: int
+    voters: int
+    trustees: int
+    threshold: int
+    scrypt_n: int
+
+
+SMALL = _Small(deputies=6, present=6, voters=4, trustees=3, threshold=2, scrypt_n=2**10)
 RECORDS = {
     "selection": RehearsalConfig(rows=3, seats=1, spoil=1, voided=1, **SMALL),
     "approval-only": RehearsalConfig(rows=4, seats=2, spoil=0, voided=0,

@@ -27,11 +27,10 @@ from crypto.rng import SeededRandomness, random_scalar
 FAST_N = 2**10
 PASSPHRASE = "correct horse battery staple 马"
 SHARE = random_scalar(SeededRandomness("keyfile share"))
-SECRETS = {
-    "secret_share": scalar_hex(SHARE),
-    "transport_key": "a1" * 32,
-    "polynomial": [scalar_hex(SHARE + 1), scalar_hex(SHARE + 2)],
-}
+SECRET_SHARE = scalar_hex(SHARE)
+TRANSPORT_KEY = "a1" * 32
+POLYNOMIAL = [scalar_hex(SHARE + 1), scalar_hex(SHARE + 2)]
+SECRETS = {"secret_share": SECRET_SHARE, "transport_key": TRANSPORT_KEY, "polynomial": POLYNOMIAL}
 PUBLIC = {"election_id": "2025-人大", "trustee": 3, "n": 5, "threshold": 3}
 
 
@@ -161,12 +160,11 @@ def test_read_public_part_needs_no_passphrase(sealed):
 
 def test_secrets_and_passphrase_not_in_file(sealed):
     """Nothing secret is stored in the clear, in any of the encodings we use."""
-    for secret in [PASSPHRASE, SECRETS["secret_share"], SECRETS["transport_key"],
-                   *SECRETS["polynomial"], str(SHARE)]:
+    for secret in [PASSPHRASE, SECRET_SHARE, TRANSPORT_KEY, *POLYNOMIAL, str(SHARE)]:
         assert secret.encode("utf-8") not in sealed
         assert base64.b64encode(secret.encode()) not in sealed
-    assert bytes.fromhex(SECRETS["secret_share"]) not in sealed
-    assert base64.b64encode(bytes.fromhex(SECRETS["secret_share"])) not in sealed
+    assert bytes.fromhex(SECRET_SHARE) not in sealed
+    assert base64.b64encode(bytes.fromhex(SECRET_SHARE)) not in sealed
     assert b"secret_share" not in sealed
 
 

@@ -25,6 +25,8 @@ from crypto.manifest import REQUIRED_FIELDS, Manifest, round_context
 RECEIPT_KEY = (
     Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key().public_bytes_raw().hex()
 )
+# A change made to a manifest document in place; whatever it returns is ignored.
+Mutation = Callable[[dict[str, Any]], object]
 
 
 def selection(seats: int = 2, n_rows: int = 4) -> dict[str, Any]:
@@ -97,7 +99,7 @@ def test_valid_rating_manifest() -> None:
         lambda d: d.update(options=["for"]),
     ],
 )
-def test_selection_variants_accepted(mutate: Callable[[dict[str, Any]], None]) -> None:
+def test_selection_variants_accepted(mutate: Mutation) -> None:
     """More fields are allowed (§9) and limits may be tighter than the minimum."""
     data = selection()
     mutate(data)
@@ -111,7 +113,7 @@ def test_rating_thresholds_accepted(threshold: list[int]) -> None:
     assert Manifest.from_json(data).rule["threshold"] == threshold
 
 
-def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+def _set(path: tuple[Any, ...], value: Any) -> Mutation:
     def mutate(d: dict[str, Any]) -> None:
         target = d
         for key in path[:-1]:
@@ -121,11 +123,11 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     return mutate
 
 
-def _delete(key: str) -> Callable[[dict[str, Any]], None]:
+def _delete(key: str) -> Mutation:
     return lambda d: d.pop(key)
 
 
-SELECTION_REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+SELECTION_REFUSALS: list[tuple[str, Mutation, str]] = [
     ("wrong protocol", _set(("protocol",), "piaojue/2"), "protocol must be 'piaojue/1'"),
     ("protocol missing version", _set(("protocol",), "piaojue"), "protocol must be"),
     ("bad kind", _set(("kind",), "referendum"), "kind must be 'selection' or 'rating'"),
@@ -222,7 +224,7 @@ SELECTION_REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("mutate", "message"),
     [pytest.param(m, msg, id=name) for name, m, msg in SELECTION_REFUSALS],
 )
-def test_selection_manifest_refused(mutate: Callable[[dict[str, Any]], None], message: str) -> None:
+def test_selection_manifest_refused(mutate: Mutation, message: str) -> None:
     data = selection()
     mutate(data)
     with pytest.raises(InvalidManifest, match=message):
@@ -250,7 +252,7 @@ def test_non_object_manifest_refused(value: Any) -> None:
         Manifest.from_json(value)
 
 
-RATING_REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+RATING_REFUSALS: list[tuple[str, Mutation, str]] = [
     ("threshold [5, 4]", _set(("rule", "threshold"), [5, 4]), "rule.threshold must be"),
     ("threshold [1, 0]", _set(("rule", "threshold"), [1, 0]), "rule.threshold must be"),
     ("threshold [0, 0]", _set(("rule", "threshold"), [0, 0]), "rule.threshold must be"),
@@ -277,7 +279,7 @@ RATING_REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("mutate", "message"),
     [pytest.param(m, msg, id=name) for name, m, msg in RATING_REFUSALS],
 )
-def test_rating_manifest_refused(mutate: Callable[[dict[str, Any]], None], message: str) -> None:
+def test_rating_manifest_refused(mutate: Mutation, message: str) -> None:
     data = rating()
     mutate(data)
     with pytest.raises(InvalidManifest, match=message):

@@ -145,7 +145,7 @@ def mutate(files: Files, rng: random.Random) -> tuple[str, Files]:
 
 def _mutants(files: Files) -> list[tuple[str, Files]]:
     rng = random.Random(20261122)
-    out = []
+    out: list[tuple[str, Files]] = []
     while len(out) < MUTANTS:
         what, mutated = mutate(files, rng)
         if mutated != files:

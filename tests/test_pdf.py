@@ -101,6 +101,7 @@ def test_results_report_states_the_count(site: tuple, client: FlaskClient,
     text = pdf_text(response.data, tmp_path)
     with sessions.begin() as s:
         result = rounds.get_round(s, CONFIG.election_id, "selection-1").result
+    assert result is not None
     recon = result["reconciliation"]
     assert f"应到 {recon['enrolled']} 人，实到 {recon['present']} 人" in text
     assert "结果报告" in text

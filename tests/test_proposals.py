@@ -55,16 +55,23 @@ def _act(sessions: sessionmaker[Session], eid: str, pid: int, action: str) -> No
             proposals.reject(s, p, "审查员", "不属于民生实事")
 
 
+def _proposal(s: Session, pid: int) -> Proposal:
+    """The stored proposal ``pid``, which the test has submitted."""
+    p = s.get(Proposal, pid)
+    assert p is not None, f"no proposal {pid}"
+    return p
+
+
 def _state(sessions: sessionmaker[Session], pid: int) -> ProposalState:
     with sessions.begin() as s:
-        return s.get(Proposal, pid).state
+        return _proposal(s, pid).state
 
 
 def test_submit_gives_a_code_and_a_first_event(sessions: sessionmaker[Session], eid: str
                                                ) -> None:
     pid = _submit(sessions, eid)
     with sessions.begin() as s:
-        p = s.get(Proposal, pid)
+        p = _proposal(s, pid)
         assert len(p.tracking_code) == 10
         assert set(p.tracking_code) <= set(proposals.CODE_ALPHABET)
         assert p.state == ProposalState.submitted
@@ -166,18 +173,20 @@ def test_findings_return_revision_and_answers_are_kept(sessions: sessionmaker[Se
                                                   "department": "住建局"})
     _act(sessions, eid, pid, "return")
     with sessions.begin() as s:
-        p = s.get(Proposal, pid)
+        p = _proposal(s, pid)
         assert p.answer == "请补充地点"
         proposals.revise(s, p.tracking_code, {**GOOD, "place": "湘江区某社区"})
     _act(sessions, eid, pid, "accept")
     with sessions.begin() as s:
-        p = s.get(Proposal, pid)
+        p = _proposal(s, pid)
         assert (p.place, p.answer) == ("湘江区某社区", "列入储备库")
         trail = [(e.action, e.from_state, e.to_state, e.actor) for e in p.events]
         assert [t[0] for t in trail] == ["submit", "start_review", "findings", "return",
                                          "revise", "accept"]
         assert trail[3][1:3] == ("under_review", "returned_for_revision")
-        assert p.events[2].findings["department"] == "住建局"
+        findings = p.events[2].findings
+        assert findings is not None
+        assert findings["department"] == "住建局"
 
 
 def test_merge_answers_both_proposers(sessions: sessionmaker[Session], eid: str) -> None:
@@ -198,7 +207,7 @@ def test_merge_answers_both_proposers(sessions: sessionmaker[Session], eid: str)
         pa, pb = proposals.get(s, election, a), proposals.get(s, election, b)
         proposals.merge(s, pa, pb, "审查员", "与乙合并办理")
     with sessions.begin() as s:
-        pa, pb = s.get(Proposal, a), s.get(Proposal, b)
+        pa, pb = _proposal(s, a), _proposal(s, b)
         assert (pa.state, pa.merged_into_id, pa.answer) == (ProposalState.merged, b,
                                                             "与乙合并办理")
         assert pb.events[-1].action == "absorb"
@@ -256,7 +265,7 @@ def test_adoption_within_the_ratio_makes_the_selection_round(
         assert round_.seats == 5
         assert elections.get_election(s, eid).state.value == "candidates_adopted"
     with sessions.begin() as s:
-        p = s.get(Proposal, ids[0])
+        p = _proposal(s, ids[0])
         assert p.project_id is not None
         assert p.events[-1].action == "adopt"
         assert len(proposals.reserve_pool(s, elections.get_election(s, eid))) == 2

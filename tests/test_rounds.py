@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -322,7 +323,7 @@ def test_void_refusals(drafted: Rehearsal) -> None:
     ]
     for key, error, message in cases:
         with pytest.raises(error, match=message):
-            _in_round(drafted, lambda s, r, key=key: credentials.void(s, r, key))
+            _in_round(drafted, functools.partial(credentials.void, public_key=key))
         assert _round_state(drafted) == before
     with drafted.sessions.begin() as s:
         statuses = dict(s.execute(select(Credential.public_key, Credential.status)).all())
@@ -432,6 +433,7 @@ def test_the_frozen_manifest_is_the_one_q_is_computed_from(ready: Rehearsal) -> 
         round_ = rounds.get_round(s, ready.eid, RID)
         election = round_.election
         assert round_.manifest_json == frozen_at_issue
+        assert round_.manifest_json is not None
         data = parse_json(round_.manifest_json)
         manifest = Manifest.from_json(data)
         assert canonical_json(manifest.data).decode() == round_.manifest_json
@@ -448,7 +450,9 @@ def test_the_frozen_manifest_is_the_one_q_is_computed_from(ready: Rehearsal) -> 
         rows = board.board_rows(s, round_)
         assert [(r.digest, r.hash) for r in rows] == [
             (d.hex(), h.hex()) for d, h in chain(Q, [parse_json(r.entry_json) for r in rows])]
-        assert s.get(BoardHead, round_.id).hash == rows[-1].hash
+        head = s.get(BoardHead, round_.id)
+        assert head is not None
+        assert head.hash == rows[-1].hash
 
         assert data["rows"] == [{"id": p.code, "title": p.title} for p in ballot]
         assert manifest.row_ids == tuple(p.code for p in ballot)
@@ -476,7 +480,9 @@ def test_a_round_frozen_without_credentials_opens_with_genesis_head(ready: Rehea
     with ready.sessions.begin() as s:
         round_ = rounds.get_round(s, ready.eid, RID)
         head = s.get(BoardHead, round_.id)
+        assert head is not None
         assert (head.length, head.hash) == (0, genesis(round_.context_bytes).hex())
+        assert round_.manifest_json is not None
         assert Manifest.from_json(parse_json(round_.manifest_json)).enrolled == 9
 
 
@@ -696,7 +702,9 @@ def test_a_complaint_stops_the_ceremony(election_only: Rehearsal) -> None:
     assert _election_state(run) == (ElectionState.key_ceremony, None, None)
     with run.sessions.begin() as s:
         document = ceremony.ceremony_document(s, elections.get_election(s, run.eid))
-        assert ceremony.stopped_by(elections.get_election(s, run.eid)).index == 2
+        stopper = ceremony.stopped_by(elections.get_election(s, run.eid))
+        assert stopper is not None
+        assert stopper.index == 2
     assert document["joint_key"] is None
     assert [t["complaint_against"] for t in document["trustees"]] == [None, 1]
     # no round can be opened in an election whose ceremony stopped

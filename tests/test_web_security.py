@@ -185,6 +185,7 @@ def protected_requests(app: Flask, site: Site) -> list[tuple[str, str, tuple[str
         roles = declared_roles(app, rule.endpoint)
         if not roles:
             continue
+        assert rule.methods is not None, f"{rule.rule} names no methods"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((method, url_of(app, rule, site), roles))
     assert found, "no staff-only route found"

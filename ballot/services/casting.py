@@ -207,6 +207,7 @@ def cast(session: Session, round_: Round, ballot: Any, credential: str, signatur
     earlier = _usable(session, round_, row, entry)  # another request may have won meanwhile
     if earlier is not None:
         return earlier
+    assert row is not None  # _usable refuses an unknown credential
     row.status = CredentialStatus.used
     appended = board.append(session, round_, entry)
     receipt = make_receipt(round_.election_id, round_.round_id, appended.index,

@@ -172,9 +172,9 @@ def _import_shares(session: Session, election: Election, doc: dict[str, Any]) ->
     shares = doc.get("shares")
     recipients = [s.get("recipient") for s in shares if isinstance(s, dict)] \
         if isinstance(shares, list) else []
-    if (not isinstance(shares, list) or len(recipients) != len(shares)
-            or not all(type(r) is int for r in recipients)
-            or sorted(recipients) != list(range(1, election.trustees_n + 1))):
+    numbers = [r for r in recipients if type(r) is int]
+    if (not isinstance(shares, list) or len(numbers) != len(shares)
+            or sorted(numbers) != list(range(1, election.trustees_n + 1))):
         raise InvalidInput("trustee %(trustee_index)s must send exactly one share to each of "
                            "trustees 1..%(trustees_n)s", trustee_index=trustee.index,
                            trustees_n=election.trustees_n)

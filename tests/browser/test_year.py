@@ -259,7 +259,9 @@ def _rating_round(year: Year, stage: str, round_id: str, title: str,
         _vote(year, title, code, row_marks)
     _count_and_publish(year, page, round_id)
     with year.sessions.begin() as s:
-        return rounds.get_round(s, EID, round_id).result
+        result = rounds.get_round(s, EID, round_id).result
+    assert result is not None
+    return result
 
 
 def test_mid_year_rating_is_cast_in_the_booth_and_flags_nothing(year: Year) -> None:

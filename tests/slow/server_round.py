@@ -118,11 +118,11 @@ def audit_board(served: ServedRound, held: list[dict[str, Any]]) -> Audit:
     for doc in held:
         receipt = doc["receipt"]
         verify_receipt(receipt, bytes.fromhex(doc["signature"]), receipt_key)
-        line = by_index.get(receipt["index"])
-        assert line is not None, f"a client holds a receipt for entry {receipt['index']}, " \
-            "which is missing"
+        held_line = by_index.get(receipt["index"])
+        assert held_line is not None, "a client holds a receipt for entry " \
+            f"{receipt['index']}, which is missing"
         assert (receipt["entry_digest"], receipt["board_hash"]) == \
-            (line.digest.hex(), line.hash.hex())
+            (held_line.digest.hex(), held_line.hash.hex())
     on_board = [line.entry["credential"] for line in casts]
     assert len(on_board) == len(set(on_board)), "a credential cast twice"
     assert set(on_board) == spent, "a spent credential without its ballot, or the reverse"

@@ -53,10 +53,10 @@ def test_two_hundred_racing_casts_over_fifty_credentials(served: ServedRound) ->
     params = served.parameters()
     chooser = random.Random(2026)
     attempts = []
-    for slip, held in enumerate(served.run.slips[:CREDENTIALS]):
+    for slip, issued in enumerate(served.run.slips[:CREDENTIALS]):
         for _ in range(TRIES):
             marks = random_marks(params, chooser)
-            attempts.append((slip, marks, prepare_cast(params, held.code, marks)))
+            attempts.append((slip, marks, prepare_cast(params, issued.code, marks)))
     chooser.shuffle(attempts)
     start = threading.Barrier(len(attempts))
     answers: list[tuple[int, Any] | BaseException | None] = [None] * len(attempts)
@@ -80,7 +80,9 @@ def test_two_hundred_racing_casts_over_fifty_credentials(served: ServedRound) ->
         served.server.log_tail()
     statuses = Counter(a[0] for a in answers if isinstance(a, tuple))
     assert statuses == {201: CREDENTIALS, 409: CREDENTIALS * (TRIES - 1)}, statuses
-    held, accepted_marks, winners = [], [], Counter()
+    held: list[dict[str, Any]] = []
+    accepted_marks: list[list[list[int]]] = []
+    winners: Counter[int] = Counter()
     for (slip, marks, prepared), answer in zip(attempts, answers, strict=True):
         assert isinstance(answer, tuple)
         status, doc = answer

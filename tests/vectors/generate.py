@@ -199,7 +199,7 @@ def encoding_vectors() -> dict[str, Any]:
     code = generate_code(rng)
     typed = [code, code.lower(), code.replace("-", " "), code.replace("0", "O"), code[:-1],
              code[:-1] + ("A" if code[-1] != "A" else "B"), code + "U", "票" + code, "", "   "]
-    codes = []
+    codes: list[list[str | None]] = []  # [typed, normalized], or None where it is refused
     for text in typed:
         try:
             codes.append([text, normalize_code(text)])
