@@ -15,16 +15,14 @@ from typing import Any
 import qrcode
 from fpdf import FPDF
 
+from ballot.catalog import chinese
 from ballot.errors import Conflict
+from ballot.labels import RESULT_STATUS, label, majority_sentence, word
 from ballot.models import Round, RoundKind
+from ballot.rules import majority_line
 from ballot.services.credentials import Slip, counterfoil_tag
-from ballot.services.year_report import (
-    CLASS_ZH,
-    RECT_ZH,
-    STATE_ZH,
-    STATUS_ZH,
-    YearReport,
-)
+from ballot.services.rounds import manifest_of
+from ballot.services.year_report import YearReport, rating_class
 
 FONT_CANDIDATES = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # SC face of the collection
@@ -61,14 +59,17 @@ def _finish(pdf: FPDF) -> bytes:
 
 
 def _paragraph(pdf: FPDF, height: float, text: str, **kwargs: Any) -> None:
-    """A full-width paragraph from the left margin, leaving the cursor below it."""
+    """A full-width paragraph from the left margin, leaving the cursor below it. Ragged
+    right (not justified): a justified line of Chinese and a long URL is stretched with
+    gaps."""
     pdf.set_x(pdf.l_margin)
+    kwargs.setdefault("align", "L")
     pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT", **kwargs)
 
 
 def _qr_png(text: str) -> io.BytesIO:
     buffer = io.BytesIO()
-    qrcode.make(text, box_size=6, border=1).save(buffer, format="PNG")
+    qrcode.make(text, box_size=6, border=1).save(buffer)  # PNG, qrcode's default image
     buffer.seek(0)
     return buffer
 
@@ -137,21 +138,20 @@ def results_pdf(round_: Round, verify_url: str) -> bytes:
     pdf.set_font("cjk", size=11)
     _paragraph(pdf, 6, f"应到 {rec['enrolled']} 人，实到 {rec['present']} 人，发出凭证 "
                          f"{rec['issued']} 张，收回选票 {rec['cast']} 张。")
+    majority = majority_line(manifest_of(round_), rec["cast"])
+    _paragraph(pdf, 6, chinese(majority_sentence(majority)) + "。")
     pdf.ln(2)
     selection = round_.kind.value == "selection"
     if selection:
         head = ("编号", "项目名称", "赞成", "反对", "弃权", "结果")
-        status = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选",
-                  "failed": "未过半数"}
         rows = [(r["id"], titles.get(r["id"], ""), str(r["for"]), str(r["against"]),
-                 str(r["abstain"]), status[r["status"]]) for r in result["rows"]]
+                 str(r["abstain"]), chinese(word(RESULT_STATUS, r["status"])))
+                for r in result["rows"]]
     else:
         head = ("编号", "项目名称", "满意", "基本满意", "不满意", "结果")
-        cls = {"satisfied": "满意", "basically_satisfied": "基本满意",
-               "dissatisfied": "不满意"}
         rows = [(r["id"], titles.get(r["id"], ""), str(r["satisfied"]),
-                 str(r["basically_satisfied"]), str(r["dissatisfied"]),
-                 cls[r["class"]] + ("，需整改" if r["flagged"] else "")) for r in result["rows"]]
+                 str(r["basically_satisfied"]), str(r["dissatisfied"]), rating_class(r))
+                for r in result["rows"]]
     widths = (16, 78, 20, 20, 20, 36)
     pdf.set_font("cjk", size=10)
     for cells, shade in [(head, True), *((r, False) for r in rows)]:
@@ -175,13 +175,23 @@ def results_pdf(round_: Round, verify_url: str) -> bytes:
     if y > 230:
         pdf.add_page()
         y = pdf.get_y()
-    pdf.image(_qr_png(verify_url), x=12, y=y, w=32, h=32)
-    pdf.set_xy(48, y)
-    _paragraph(pdf, 5.5, "核验方法：扫描二维码打开公开结果页面，从公告板页面下载选举记录，"
-                           "用 piaojue verify 记录文件.zip 独立核验每一张选票的证明、"
-                           "监票人的解密证明、计票和当选规则。投票代表可用回执核验"
-                           f"自己的选票已被如实记录。\n{verify_url}")
+    _beside_qr(pdf, verify_url, y, 32,
+               "核验方法：扫描二维码打开公开结果页面，从公告板页面下载选举记录，"
+               "用 piaojue verify 记录文件.zip 独立核验每一张选票的证明、"
+               "监票人的解密证明、计票和当选规则。投票代表可用回执核验"
+               f"自己的选票已被如实记录。\n{verify_url}")
     return _finish(pdf)
+
+
+def _beside_qr(pdf: FPDF, url: str, y: float, size: float, text: str) -> None:
+    """A QR code of ``url`` at the left margin and ``text`` in the column to its right,
+    never over it; the cursor ends below whichever is taller."""
+    pdf.image(_qr_png(url), x=pdf.l_margin, y=y, w=size, h=size)
+    column = pdf.l_margin + size + 4
+    pdf.set_xy(column, y)
+    pdf.multi_cell(pdf.w - pdf.r_margin - column, 5.5, text, align="L", new_x="LMARGIN",
+                   new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), y + size + 2))
 
 
 def _bar_chart(pdf: FPDF, rows: list[dict[str, Any]], key: str, most: int, label: str) -> None:
@@ -268,7 +278,7 @@ def year_report_pdf(report: YearReport, results_url: Callable[[str], str]) -> by
     _heading(pdf, "三、晒单：项目实施进度")
     _table(pdf, ("编号", "项目名称", "承办部门", "进度", "状态", "督查"),
            [(p.tracked.project.code, p.tracked.project.title, p.tracked.department,
-             f"{p.tracked.percent}%", STATE_ZH[p.tracked.state.value],
+             f"{p.tracked.percent}%", chinese(label(p.tracked.state)),
              f"{len(p.tracked.checks)} 次") for p in report.projects],
            (16, 70, 44, 18, 20, 22))
     if report.projects:
@@ -285,7 +295,7 @@ def year_report_pdf(report: YearReport, results_url: Callable[[str], str]) -> by
     if tasks:
         _table(pdf, ("编号", "因", "期限", "状态", "再评"),
                [(p.tracked.project.code, r.rating_round.title, r.due.isoformat(),
-                 RECT_ZH[r.state.value], r.rerating_round.title if r.rerating_round else "—")
+                 chinese(label(r.state)), r.rerating_round.title if r.rerating_round else "—")
                 for p, r in tasks], (16, 70, 26, 30, 48))
     else:
         _paragraph(pdf, 6, "本年度没有需整改的项目。")
@@ -300,11 +310,8 @@ def year_report_pdf(report: YearReport, results_url: Callable[[str], str]) -> by
             pdf.add_page()
         y = pdf.get_y()
         url = results_url(line.round.round_id)
-        pdf.image(_qr_png(url), x=12, y=y, w=26, h=26)
-        pdf.set_xy(42, y)
-        pdf.multi_cell(0, 5, f"{line.round.title}（{line.round.round_id}）\n{url}\n"
-                             f"公告板哈希 {line.board_hash}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(max(pdf.get_y(), y + 28))
+        _beside_qr(pdf, url, y, 26, f"{line.round.title}（{line.round.round_id}）\n{url}\n"
+                                   f"公告板哈希 {line.board_hash}")
     return _finish(pdf)
 
 
@@ -320,14 +327,14 @@ def _round_table(pdf: FPDF, round_: Round, titles: dict[str, str]) -> None:
     if round_.kind == RoundKind.selection:
         _table(pdf, ("编号", "项目名称", "赞成", "反对", "弃权", "结果"),
                [(r["id"], titles.get(r["id"], ""), str(r["for"]), str(r["against"]),
-                 str(r["abstain"]), STATUS_ZH[r["status"]]) for r in result["rows"]],
+                 str(r["abstain"]), chinese(word(RESULT_STATUS, r["status"])))
+                for r in result["rows"]],
                (16, 84, 18, 18, 18, 36))
     else:
         _table(pdf, ("编号", "项目名称", "满意", "基本满意", "不满意", "等次"),
                [(r["id"], titles.get(r["id"], ""), str(r["satisfied"]),
                  str(r["basically_satisfied"]), str(r["dissatisfied"]),
-                 CLASS_ZH[r["class"]] + ("，需整改" if r["flagged"] else ""))
-                for r in result["rows"]], (16, 78, 18, 22, 18, 38))
+                 rating_class(r)) for r in result["rows"]], (16, 78, 18, 22, 18, 38))
 
 
 def _progress_bars(pdf: FPDF, report: YearReport) -> None:

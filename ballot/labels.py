@@ -23,6 +23,7 @@ from ballot.models import (
     RoundState,
     TrackedState,
 )
+from ballot.rules import MajorityLine
 
 # Keyed by enum class: StrEnum members of different enums compare equal when
 # their values do (a round and a question can both be "published").
@@ -177,3 +178,19 @@ PROPOSAL_SOURCES: Mapping[str, Message] = {
     "station": N_("liaison station"),
     "deputy": N_("a deputy"),
 }
+
+
+def majority_sentence(line: MajorityLine) -> Message:
+    """What a majority is counted against, as the results page, the PDF report and the
+    hall screen state it (过半数：应到代表 60 人的半数以上，即至少 31 票)."""
+    if line.basis == "cast":
+        return Message("Majority: more than half of the %(of)s ballots cast (收回), that is "
+                       "at least %(needed)s votes", of=line.of, needed=line.needed)
+    return Message("Majority: more than half of the %(of)s deputies enrolled (应到), that is "
+                   "at least %(needed)s votes", of=line.of, needed=line.needed)
+
+
+def majority_mark(line: MajorityLine) -> Message:
+    """The majority line's label on a chart."""
+    return Message("majority: %(needed)s", needed=line.needed)
+

@@ -41,21 +41,51 @@ class Reconciliation:
         return out
 
 
+@dataclass(frozen=True)
+class MajorityLine:
+    """What a strict majority (过半数) is counted against, and the fewest votes it takes.
+
+    A selection round counts 赞成 against the deputies enrolled (应到) or against the
+    ballots cast (收回), as its manifest says; a rating round classes 满意 against the
+    deputies enrolled. Pages, the PDF report and the hall screen state this line and
+    draw it on their charts; the rules below pass a row on exactly this line.
+    """
+
+    basis: str
+    """``enrolled`` or ``cast``."""
+    of: int
+    """How many deputies enrolled, or ballots cast."""
+
+    @property
+    def needed(self) -> int:
+        """More than half of ``of``: its half, rounded down, plus one."""
+        return self.of // 2 + 1
+
+    def passes(self, votes: int) -> bool:
+        return 2 * votes > self.of
+
+
+def majority_line(manifest: Manifest, cast: int) -> MajorityLine:
+    if manifest.kind == "selection" and manifest.rule["basis"] != "enrolled":
+        return MajorityLine("cast", cast)
+    return MajorityLine("enrolled", manifest.enrolled)
+
+
 def selection_result(manifest: Manifest, counts: Counts, cast: int) -> dict[str, Any]:
     """``majority-top-k``: pass on a strict majority of the basis, top K by 赞成."""
     rule = manifest.rule
     seats: int = rule["seats"]
-    basis = manifest.enrolled if rule["basis"] == "enrolled" else cast
+    majority = majority_line(manifest, cast)
     for_i = manifest.options.index("for")
     # An approval-only ballot has no 反对 column: nobody can mark against.
     against_i = manifest.options.index("against") if "against" in manifest.options else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row_id, row_counts in zip(manifest.row_ids, counts, strict=True):
         votes_for = row_counts[for_i]
         votes_against = 0 if against_i is None else row_counts[against_i]
         rows.append({"id": row_id, "for": votes_for, "against": votes_against,
                      "abstain": cast - votes_for - votes_against, "status": "failed"})
-    passing = sorted((r for r in rows if 2 * r["for"] > basis), key=lambda r: -r["for"])
+    passing = sorted((r for r in rows if majority.passes(r["for"])), key=lambda r: -r["for"])
     runoff = None
     unfilled = 0
     if len(passing) <= seats:
@@ -89,7 +119,7 @@ def selection_result(manifest: Manifest, counts: Counts, cast: int) -> dict[str,
 def rating_result(manifest: Manifest, counts: Counts) -> dict[str, Any]:
     """``satisfaction``: class by majority of enrolled, flag under the threshold."""
     num, den = manifest.rule["threshold"]
-    enrolled = manifest.enrolled
+    majority = majority_line(manifest, cast=0)  # of the deputies enrolled
     idx = {o: manifest.options.index(o)
            for o in ("satisfied", "basically_satisfied", "dissatisfied")}
     rows = []
@@ -98,9 +128,9 @@ def rating_result(manifest: Manifest, counts: Counts) -> dict[str, Any]:
         b = row_counts[idx["basically_satisfied"]]
         d = row_counts[idx["dissatisfied"]]
         marks = s + b + d
-        if 2 * s > enrolled:
+        if majority.passes(s):
             cls = "satisfied"
-        elif 2 * (s + b) > enrolled:
+        elif majority.passes(s + b):
             cls = "basically_satisfied"
         else:
             cls = "dissatisfied"

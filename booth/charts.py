@@ -7,44 +7,61 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from ballot.rules import MajorityLine
+
 COLOURS = {"for": "#1b6e3a", "against": "#a3231f", "abstain": "#6b6b6b",
            "satisfied": "#1b6e3a", "basically_satisfied": "#5a8f29",
            "dissatisfied": "#a3231f"}
 
 
-def result_bars(kind: str, result: dict[str, Any], _: Callable[[str], str]) -> str:
-    """One stacked horizontal bar per row; the legend names each colour."""
+def result_bars(kind: str, result: dict[str, Any], _: Callable[[str], str],
+                majority: MajorityLine | None = None, majority_label: str = "") -> str:
+    """One stacked horizontal bar per row, the majority line across them (when given),
+    and a legend naming each colour, one per line.
+
+    Drawn in a narrow coordinate space (410 wide) with large type, so a phone's width
+    still shows 16 px letters; the page caps the chart's width on wider screens.
+    """
     parts = (["for", "against", "abstain"] if kind == "selection"
              else ["satisfied", "basically_satisfied", "dissatisfied"])
     labels = {"for": _("For"), "against": _("Against"), "abstain": _("Abstain"),
               "satisfied": _("Satisfied"), "basically_satisfied": _("Basically satisfied"),
               "dissatisfied": _("Dissatisfied")}
     rows = result["rows"]
-    total = max(1, max(sum(row.get(p, 0) for p in parts) for row in rows))
-    bar_w, label_w, row_h = 520, 70, 28
-    height = row_h * len(rows) + 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-           f'viewBox="0 0 {label_w + bar_w + 60} {height}" '
+    most = max(sum(row.get(p, 0) for p in parts) for row in rows)
+    total = max(1, most, majority.needed if majority else 0)
+    label_w, bar_w, value_w, row_h, top = 60, 300, 50, 40, 34 if majority else 4
+    legend_top = top + row_h * len(rows) + 8
+    height = legend_top + 30 * len(parts)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bars" role="img" '
+           f'viewBox="0 0 {label_w + bar_w + value_w} {height}" '
            f'aria-label="{escape(_("Votes per project"))}">']
     for i, row in enumerate(rows):
-        y = i * row_h + 4
-        out.append(f'<text x="0" y="{y + 17}" class="chart-label">{escape(row["id"])}</text>')
-        x = label_w
+        y = top + i * row_h
+        out.append(f'<text x="0" y="{y + 24}" class="chart-label">{escape(row["id"])}</text>')
+        x: float = label_w
         for p in parts:
             w = bar_w * row.get(p, 0) / total
             if w:
-                out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 8}" '
+                out.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 10}" '
                            f'fill="{COLOURS[p]}"><title>{escape(labels[p])}: '
                            f'{row.get(p, 0)}</title></rect>')
             x += w
-        out.append(f'<text x="{x + 6:.1f}" y="{y + 17}" class="chart-value">'
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 24}" class="chart-value">'
                    f'{row.get(parts[0], 0)}</text>')
-    x = label_w
-    for p in parts:
-        out.append(f'<rect x="{x}" y="{height - 22}" width="14" height="14" '
-                   f'fill="{COLOURS[p]}"/><text x="{x + 18}" y="{height - 10}" '
+    if majority:
+        x = label_w + bar_w * majority.needed / total
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" '
+                   f'y2="{top + row_h * len(rows)}" stroke="#111" stroke-width="2" '
+                   f'stroke-dasharray="6 4" class="majority-line"><title>'
+                   f'{escape(majority_label)}</title></line>'
+                   f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" '
+                   f'class="chart-legend">{escape(majority_label)}</text>')
+    for n, p in enumerate(parts):
+        y = legend_top + 30 * n
+        out.append(f'<rect x="{label_w}" y="{y}" width="20" height="20" '
+                   f'fill="{COLOURS[p]}"/><text x="{label_w + 28}" y="{y + 17}" '
                    f'class="chart-legend">{escape(labels[p])}</text>')
-        x += 150
     out.append("</svg>")
     return "".join(out)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext
 
 from ballot.errors import Conflict
@@ -28,7 +28,12 @@ CHALLENGES_PER_SIGN_IN = 3
 The server cannot count challenges per code without learning which code challenged
 which ballot, which nothing may link; it bounds each tablet (booth/api.py) instead."""
 
+IDLE_SECONDS = 240
+"""How long a signed-in booth waits untouched before it warns, then (a minute later)
+abandons the ballot: a deputy who walked away leaves no marks for the next one to see."""
 NOTICES = {"abandoned": lambda: gettext("The ballot was abandoned; nothing was cast."),
+           "idle": lambda: gettext("The ballot was abandoned because the tablet was left "
+                                   "untouched; nothing was cast."),
            "closed": lambda: gettext("This round is not open for voting.")}
 """The only notices the booth's start page shows: chosen by key, never text from the URL."""
 
@@ -94,6 +99,9 @@ def _messages(round_: Round, kind: str) -> dict[str, Any]:
         "casting": gettext("Casting your ballot…"),
         "challenges-left": gettext("You may challenge %(n)s more ballots before you cast.",
                                    n="{n}"),
+        "idle": gettext("Nothing has been touched on this tablet for a while. To keep your "
+                        "ballot secret it will be abandoned in %(s)s seconds, and nothing will "
+                        "be cast.", s="{s}"),
     }
 
 
@@ -117,4 +125,5 @@ def sign_in(election_id: str, round_id: str) -> str:
         "booth/booth.html", round=round_, kind=kind, projects=projects,
         options=list(round_.options), choices=_choices(round_), labels=mark_labels(kind),
         messages=_messages(round_, kind), challenges_per_sign_in=CHALLENGES_PER_SIGN_IN,
+        idle_seconds=current_app.config.get("PIAOJUE_BOOTH_IDLE_SECONDS", IDLE_SECONDS),
         rows=[{"id": p.code, "title": p.title} for p in projects])

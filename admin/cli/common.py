@@ -14,19 +14,17 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin.config import database_url
+from ballot.catalog import translator
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import DomainError, ImportErrors, Message, Translate, localize, untranslated
 from crypto.canonical import canonical_json, parse_json
 from crypto.errors import CryptoError
 
 _sessions: dict[str, sessionmaker[Session]] = {}
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "booth" / "translations"
-"""The web's catalog: the CLI says a refusal in the same words as the page does."""
-
-
 @functools.cache
 def terminal_language() -> Translate:
-    """The catalog for the terminal's language (LC_ALL, LC_MESSAGES, LANG, as gettext reads them).
+    """The catalog for the terminal's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as
+    gettext reads them): the CLI says a refusal in the same words as the page does.
 
     A Chinese locale (``zh_CN.UTF-8``, say) gets the Chinese catalog; anything
     else gets the English message ids as they are.
@@ -34,10 +32,7 @@ def terminal_language() -> Translate:
     for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable, "")
         if value:
-            if value.lower().startswith("zh"):
-                from babel.support import Translations
-                return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"]).gettext
-            break
+            return translator(value)
     return untranslated
 
 

@@ -9,10 +9,6 @@ import click
 from ballot.verifier import VerificationReport
 from crypto.hashing import fingerprint
 
-STATUS_ZH = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选", "failed": "未过半数",
-             "satisfied": "满意", "basically_satisfied": "基本满意",
-             "dissatisfied": "不满意"}
-
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -39,6 +35,11 @@ def print_report(report: VerificationReport) -> None:
 
 
 def print_result(kind: str, result: dict) -> None:
+    # ballot.labels knows the database's enums: imported here, once a record has verified,
+    # so `piaojue verify` starts without SQLAlchemy.
+    from ballot.catalog import chinese
+    from ballot.labels import RATING_CLASSES, RESULT_STATUS, word
+
     recon = result["reconciliation"]
     click.echo(f"  应到 enrolled {recon['enrolled']} ≥ 实到 present {recon['present']} ≥ "
                f"发出 issued {recon['issued']} ≥ 收回 cast {recon['cast']}\n")
@@ -48,7 +49,7 @@ def print_result(kind: str, result: dict) -> None:
         for row in result["rows"]:
             click.echo(_cells((row["id"], 6), (row["for"], 10), (row["against"], 14),
                               (row["abstain"], 14))
-                       + f"  {STATUS_ZH[row['status']]} {row['status']}")
+                       + f"  {chinese(word(RESULT_STATUS, row['status']))} {row['status']}")
         click.echo(f"\nelected 当选: {', '.join(result['elected']) or '—'}")
         if result["runoff"]:
             click.echo(f"runoff 再次投票: {', '.join(result['runoff']['candidates'])} for "
@@ -63,4 +64,5 @@ def print_result(kind: str, result: dict) -> None:
             flag = "  ⚑ 整改 rectify" if row["flagged"] else ""
             click.echo(_cells((row["id"], 6), (row["satisfied"], 8),
                               (row["basically_satisfied"], 10), (row["dissatisfied"], 8),
-                              (rate, 8)) + f"  {STATUS_ZH[row['class']]} {row['class']}{flag}")
+                              (rate, 8))
+                       + f"  {chinese(word(RATING_CLASSES, row['class']))} {row['class']}{flag}")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ballot.errors import InvalidInput, NotFound
 from ballot.models import BoardEntry, BoardHead, Round, RoundState
+from ballot.rules import MajorityLine, majority_line
 from ballot.services import rounds
 from ballot.services.elections import get_election
 from ballot.services.rounds import get_round, manifest_of
@@ -171,3 +172,12 @@ def opened_ballot(session: Session, round_: Round, index: int) -> OpenedBallot:
 
 def is_published(round_: Round) -> bool:
     return round_.state == RoundState.published
+
+
+def majority_of(round_: Round) -> MajorityLine | None:
+    """The majority line of a counted round (what its result passed rows on), or None
+    before it is counted."""
+    result = round_.result
+    if not result:
+        return None
+    return majority_line(manifest_of(round_), result["reconciliation"]["cast"])

@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ballot.catalog import chinese
+from ballot.errors import N_
+from ballot.labels import RATING_CLASSES, RESULT_STATUS, label, word
 from ballot.models import (
     BoardHead,
     Election,
@@ -90,13 +93,15 @@ def year_report(session: Session, election: Election) -> YearReport:
     return YearReport(election, categories, lines, projects)
 
 
-STATE_ZH = {"planned": "未开工", "in_progress": "实施中", "completed": "已完成",
-            "delayed": "延期"}
-CLASS_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-RECT_ZH = {"ordered": "整改中", "reported": "已报告整改", "passed": "整改通过",
-           "failed": "整改未通过"}
-STATUS_ZH = {"elected": "当选", "tied": "票数相同", "not_elected": "未当选",
-             "failed": "未过半数"}
+def _status(row: dict[str, Any]) -> str:
+    """A project's outcome in a selection round, in Chinese (the report's language)."""
+    return chinese(word(RESULT_STATUS, row["status"]))
+
+
+def rating_class(row: dict[str, Any]) -> str:
+    """A rated project's class in Chinese, and whether it must be rectified."""
+    flagged = "，" + chinese(N_("to be rectified")) if row["flagged"] else ""
+    return chinese(word(RATING_CLASSES, row["class"])) + flagged
 
 
 def _rate(rating: tracking.Rating) -> str:
@@ -116,23 +121,24 @@ def year_report_xlsx(report: YearReport) -> bytes:
         for row in result.get("rows", []):
             if round_.kind == RoundKind.selection:
                 cells: list[Any] = [row["for"], row["against"], row["abstain"],
-                                    STATUS_ZH[row["status"]]]
+                                    _status(row)]
             else:
                 cells = [row["satisfied"], row["basically_satisfied"], row["dissatisfied"],
-                         CLASS_ZH[row["class"]] + ("，需整改" if row["flagged"] else "")]
+                         rating_class(row)]
             rounds.append([round_.round_id, round_.title, round_.kind.value, row["id"], *cells,
                            line.board_hash])
     progress = [[t.project.code, t.project.title, t.department,
                  float(t.budget_wan) if t.budget_wan is not None else None,
-                 t.planned_start, t.planned_end, STATE_ZH[t.state.value], t.percent,
+                 t.planned_start, t.planned_end, chinese(label(t.state)), t.percent,
                  len(t.updates), len(t.checks), "、".join(d.name for d in t.supervisors)]
                 for t in (p.tracked for p in report.projects)]
     ratings = [[p.tracked.project.code, rating.round.round_id, rating.row["satisfied"],
                 rating.row["basically_satisfied"], rating.row["dissatisfied"], _rate(rating),
-                CLASS_ZH[rating.row["class"]], "是" if rating.row["flagged"] else "否"]
+                chinese(word(RATING_CLASSES, rating.row["class"])),
+                "是" if rating.row["flagged"] else "否"]
                for p in report.projects for rating in p.ratings]
     rectifications = [[p.tracked.project.code, r.rating_round.round_id, r.instructions, r.due,
-                       RECT_ZH[r.state.value], r.report,
+                       chinese(label(r.state)), r.report,
                        r.rerating_round.round_id if r.rerating_round else ""]
                       for p in report.projects for r in p.rectifications]
     return xlsx_bytes([

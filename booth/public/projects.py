@@ -37,8 +37,8 @@ def projects(election_id: str) -> str:
     election = elections.get_election(db(), election_id)
     tracked = tracking.tracked_projects(db(), election)
     return render_template("public/projects.html", election=election, projects=tracked,
-                           latest={t.id: (tracking.ratings_of(db(), t) or [None])[-1]
-                                   for t in tracked})
+                           latest={t.id: ratings[-1] if (ratings := tracking.ratings_of(db(), t))
+                                   else None for t in tracked})
 
 
 @bp.get("/projects/<election_id>/<code>")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
-from flask import abort, render_template, request, send_file, url_for
+from flask import Response, abort, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext
 
+from ballot import labels
 from ballot.errors import InvalidInput
 from ballot.models import Round
 from ballot.record import record_zip_bytes
@@ -16,7 +18,7 @@ from ballot.services.export import record_files_for
 from booth import receipts
 from booth.charts import result_bars
 from booth.public.blueprint import bp
-from booth.shell import client_address, db, refusal
+from booth.shell import client_address, db, refusal, say
 from crypto.errors import CryptoError
 from crypto.hashing import fingerprint
 
@@ -107,17 +109,63 @@ def results(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
     if not public.is_published(round_) or not round_.result:
         return render_template("public/results.html", round=round_, result=None)
-    titles = {row.project.code: row.project for row in round_.rows}
-    return render_template("public/results.html", round=round_, result=round_.result,
-                           projects=titles, chart=result_bars(round_.kind.value,
-                                                              round_.result, gettext))
+    return render_template("public/results.html", round=round_, **_counted(round_))
+
+
+def _counted(round_: Round) -> dict[str, Any]:
+    """What the results page and the hall screen show of a published round: its result,
+    the projects by code, the majority line in words and the chart with the line drawn."""
+    majority = public.majority_of(round_)
+    return {"result": round_.result, "majority": majority,
+            "projects": {row.project.code: row.project for row in round_.rows},
+            "chart": result_bars(round_.kind.value, round_.result, gettext, majority,
+                                 say(labels.majority_mark(majority)))
+            if round_.result and majority else None}
+
+
+def _round_fingerprint(round_: Round) -> str | None:
+    return fingerprint(round_.context_bytes) if round_.context else None
 
 
 @bp.get("/turnout/<election_id>/<round_id>")
 def turnout(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
-    context = bytes.fromhex(round_.context) if round_.context else None
     return render_template("public/turnout.html", round=round_,
                            turnout=public.turnout(db(), round_),
-                           fingerprint=fingerprint(context) if context else None)
+                           fingerprint=_round_fingerprint(round_))
+
+
+@bp.get("/hall/<election_id>/<round_id>")
+def hall(election_id: str, round_id: str) -> str:
+    """The hall screen (大屏) for the chamber's projector: the round's fingerprint, 发出 and
+    收回 while it is open, the result once published; it keeps itself up to date."""
+    round_ = _round(election_id, round_id)
+    counted = _counted(round_) if public.is_published(round_) else {"result": None}
+    return render_template("public/hall.html", round=round_, live=_live(round_),
+                           fingerprint=_round_fingerprint(round_), **counted)
+
+
+@bp.get("/hall/<election_id>/<round_id>/live.json")
+def hall_live(election_id: str, round_id: str) -> Response:
+    """What the hall screen and the turnout page poll: the round's state and its counts."""
+    response = jsonify(_live(_round(election_id, round_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/hall/<election_id>/<round_id>/results")
+def hall_results(election_id: str, round_id: str) -> str:
+    """The hall screen's result panel alone, fetched by the screen when the round is
+    published while it is showing (empty before)."""
+    round_ = _round(election_id, round_id)
+    if not public.is_published(round_):
+        return ""
+    return render_template("public/_hall_results.html", round=round_, **_counted(round_))
+
+
+def _live(round_: Round) -> dict[str, Any]:
+    turnout = public.turnout(db(), round_)
+    return {"state": round_.state.value, "state_label": say(labels.label(round_.state)),
+            "issued": turnout.issued, "cast": turnout.cast,
+            "published": public.is_published(round_)}
 

@@ -315,6 +315,90 @@ def test_challenges_are_bounded_per_sign_in_and_the_limit_is_stated(
     context.close()
 
 
+# --- for every deputy (issue 16, item 10): the choice shows without colour, in Windows
+# high-contrast mode too; the keyboard is explained; the over-limit warning stands by its row
+# and takes focus; a tablet left untouched warns, then forgets the ballot. Before the round
+# is tallied below: they sign in.
+
+IDLE = 240  # booth.routes.IDLE_SECONDS
+
+
+def look(page: Page, row_id: str, value: str) -> dict[str, str]:
+    """How a mark's face is drawn: its background, border width and the sign before it."""
+    face = page.locator(f"label:has(> input[name='row-{row_id}'][value='{value}']) > span")
+    return face.evaluate("""face => {
+        const style = getComputedStyle(face), before = getComputedStyle(face, '::before');
+        return {background: style.backgroundColor, border: style.borderTopWidth,
+                sign: before.content};
+    }""")
+
+
+def test_the_choice_shows_without_colour_and_in_forced_colours(
+        tablet: Page, site: Site, row_ids: list[str]) -> None:
+    page = tablet
+    rows = row_ids
+    sign_in(page, site, site.codes[2])
+    mark(page, rows[0], "for")
+    for mode in ("none", "active"):
+        page.emulate_media(forced_colors=mode)
+        chosen, other = look(page, rows[0], "for"), look(page, rows[0], "against")
+        assert "✓" in chosen["sign"], mode
+        assert "✓" not in other["sign"], mode
+        assert chosen["border"] != other["border"], mode
+        assert chosen["background"] != other["background"], mode  # Highlight in forced colours
+    shoot(page, "booth-forced-colours-1024x768")
+    page.emulate_media(forced_colors="none")
+
+
+def test_the_keyboard_is_explained_and_the_arrow_keys_change_a_mark(
+        tablet: Page, site: Site, row_ids: list[str]) -> None:
+    page = tablet
+    rows = row_ids
+    sign_in(page, site, site.codes[2])
+    expect(page.locator("#keyboard-hint")).to_contain_text("方向键")
+    checked = page.locator(f"input[name='row-{rows[0]}']:checked")
+    checked.focus()
+    page.keyboard.press("ArrowLeft")  # from 弃权 to 反对
+    expect(page.locator(f"input[name='row-{rows[0]}'][value=against]")).to_be_checked()
+
+
+def test_the_over_limit_warning_stands_by_its_row_and_takes_focus(
+        tablet: Page, site: Site, row_ids: list[str]) -> None:
+    page = tablet
+    rows = row_ids
+    sign_in(page, site, site.codes[2])
+    mark(page, rows[0], "for")
+    mark(page, rows[1], "for")  # one seat: refused
+    warning = page.locator(f"fieldset[data-row='{rows[1]}'] #limit-error")
+    expect(warning).to_be_visible()
+    expect(warning).to_be_focused()
+    expect(page.locator(f"input[name='row-{rows[1]}'][value=for]")).not_to_be_checked()
+
+
+def test_a_tablet_left_untouched_warns_then_forgets_the_ballot(
+        tablet: Page, site: Site, row_ids: list[str]) -> None:
+    page = tablet
+    rows = row_ids
+    page.clock.install()
+    sign_in(page, site, site.codes[2])
+    mark(page, rows[0], "for")
+    page.clock.run_for(IDLE * 1000 + 500)
+    warning = page.locator("#idle-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("60 秒")
+    expect(warning.locator("button")).to_be_focused()
+    shoot(page, "booth-idle-warning-1024x768")
+    warning.locator("button").click()  # 继续投票: the marks stay
+    expect(warning).to_be_hidden()
+    expect(page.locator(f"input[name='row-{rows[0]}'][value=for]")).to_be_checked()
+    page.clock.run_for(IDLE * 1000 + 500)
+    expect(warning).to_be_visible()
+    page.clock.run_for(61_000)
+    expect(page.locator("p.notice")).to_contain_text("无人操作")
+    assert "/booth/" in page.url
+    assert f"/{site.round_id}/" not in page.url
+
+
 def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
     """Last in this file: close the round the tablets voted in, let the trustees decrypt,
     and check its record, the browser's challenge and casts included, from the file alone."""

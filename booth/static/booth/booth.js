@@ -22,6 +22,8 @@ const electionId = root.dataset.election;
 const roundId = root.dataset.round;
 const api = root.dataset.api;
 const seats = Number(root.dataset.seats);
+const idleSeconds = Number(root.dataset.idleSeconds) || 240;
+const IDLE_GRACE_SECONDS = 60;
 const $ = (id) => document.getElementById(id);
 const STEPS = ["step-sign-in", "step-ballot", "step-review", "step-working", "step-fingerprint",
   "step-challenged", "step-receipt"];
@@ -237,6 +239,7 @@ function onMark(event) {
     const back = root.querySelector(
       `input[name="${CSS.escape(input.name)}"][value="${previous[rowId] || "abstain"}"]`);
     if (back) back.checked = true;
+    input.closest("fieldset").append(limit); // beside the row it is about
     limit.hidden = false;
     limit.focus({ preventScroll: true });
   } else {
@@ -397,16 +400,61 @@ async function challenge() {
   show("step-challenged");
 }
 
-function abandon() {
+function abandon(notice = "abandoned") {
   key = null;
   prepared = null;
-  window.location.assign(new URL("../../?notice=abandoned", window.location.href).href);
+  window.location.assign(new URL(`../../?notice=${notice}`, window.location.href).href);
+}
+
+// --- a tablet left untouched ----------------------------------------------------------------
+// A deputy who walks away mid-ballot must not leave a signed-in booth, with their marks, to
+// the next person: after `idleSeconds` untouched the page warns, counts down a minute out
+// loud (the warning is an alert dialog), and then abandons the ballot; its button keeps
+// voting. Not while the ballot is being encrypted or sent. A code typed and left unsent
+// is cleared the same way, silently.
+
+let idleTimer = null;
+let graceTimer = null;
+
+function stopIdleWarning() {
+  clearInterval(graceTimer);
+  graceTimer = null;
+  $("idle-warning").hidden = true;
+}
+
+function warnIdle() {
+  if (key === null) $("code").value = "";
+  if (key === null || !$("step-working").hidden) return watchIdle();
+  let left = IDLE_GRACE_SECONDS;
+  const warning = $("idle-warning");
+  $("idle-text").textContent = say(messages.idle, { s: left });
+  warning.hidden = false;
+  warning.querySelector("button").focus();
+  graceTimer = setInterval(() => {
+    left -= 1;
+    if (left <= 0) {
+      stopIdleWarning();
+      abandon("idle");
+      return;
+    }
+    if (left % 10 === 0 || left <= 5) $("idle-text").textContent = say(messages.idle, { s: left });
+  }, 1000);
+}
+
+function watchIdle() {
+  clearTimeout(idleTimer);
+  if (graceTimer === null) idleTimer = setTimeout(warnIdle, idleSeconds * 1000);
+}
+
+function keepVoting() {
+  stopIdleWarning();
+  watchIdle();
 }
 
 // --- wiring ---------------------------------------------------------------------------------
 
 const actions = {
-  review, encrypt, cast, challenge, abandon,
+  review, encrypt, cast, challenge, abandon: () => abandon(), "keep-voting": keepVoting,
   change: () => show("step-ballot"),
   "vote-again": () => { rememberMarks(); show("step-ballot"); },
 };
@@ -420,5 +468,9 @@ root.addEventListener("click", (event) => {
     actions[button.dataset.action]();
   }
 });
+for (const type of ["pointerdown", "keydown", "change", "input"]) {
+  document.addEventListener(type, () => { if (graceTimer === null) watchIdle(); },
+    { capture: true, passive: true });
+}
 rememberMarks();
 pin();
