@@ -125,6 +125,16 @@ def word(table: Mapping[str, Message], key: str) -> Message:
 PROPOSAL_STATES = STATE_LABELS[ProposalState]
 """A proposal's states by stored value (its history keeps them as strings)."""
 
+# A staff member's roles (ballot.services.staff.ROLES).
+ROLE_LABELS: Mapping[str, Message] = {
+    "presidium": N_("presidium (主席团)"),
+    "reviewer": N_("reviewer"),
+    "clerk": N_("clerk"),
+    "credentials": N_("credentials officer"),
+    "department": N_("department"),
+    "trustee": N_("trustee (监票人)"),
+}
+
 # A project's outcome in a round's result (ballot.rules).
 RESULT_STATUS: Mapping[str, Message] = {
     "elected": N_("elected"),

@@ -40,6 +40,7 @@ proves the sender holds it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -60,7 +61,13 @@ csrf.exempt(bp)
 REFUSALS = 10
 REFUSAL_WINDOW = dt.timedelta(minutes=5)
 CODE_ATTEMPTS = 5
+"""Unknown codes one tablet may try in ``CODE_WINDOW`` before a clerk must clear it."""
+ADDRESS_CODE_ATTEMPTS = 30
+"""Unknown codes all the tablets behind one address may try in ``CODE_WINDOW``: the limit
+that holds against a client forging a tablet id for each guess."""
 CODE_WINDOW = dt.timedelta(minutes=5)
+TABLET_COOKIE = "piaojue_tablet"
+TABLET_ID = re.compile(r"[0-9a-f]{8}")
 CHALLENGES = 12
 CHALLENGE_WINDOW = dt.timedelta(minutes=5)
 CAST_FIELDS = frozenset({"ballot", "credential", "signature"})
@@ -90,6 +97,17 @@ def _sender() -> str:
     return client_address()
 
 
+def tablet_id() -> str:
+    """The id the booth page gave this tablet (its cookie), or ``-``: it tells apart the
+    tablets behind one address for a lockout, and is never trusted for more than that."""
+    given = request.cookies.get(TABLET_COOKIE, "")
+    return given if TABLET_ID.fullmatch(given) else "-"
+
+
+def tablet_key() -> str:
+    return f"{_sender()}|{tablet_id()}"
+
+
 def _round(election_id: str, round_id: str) -> Round:
     round_ = rounds.get_round(db(), election_id, round_id)
     if round_.manifest_json is None:
@@ -102,14 +120,15 @@ def round_info(election_id: str, round_id: str) -> Response:
     return jsonify(public.round_parameters(db(), _round(election_id, round_id)))
 
 
-def _json_request(fields: frozenset[str], what: Message) -> dict[str, Any]:
+def _json_request(fields: frozenset[str], what: Message,
+                  optional: frozenset[str] = frozenset()) -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedBody("send the %(what)s as application/json", what=what)
     try:
         doc = parse_json(request.get_data(cache=False))
     except CryptoError as exc:
         raise InvalidInput("the request is not valid JSON: %(exc)s", exc=exc) from None
-    if not isinstance(doc, dict) or set(doc) != fields:
+    if not isinstance(doc, dict) or not fields <= set(doc) <= fields | optional:
         raise InvalidInput("a %(what)s is a JSON object with exactly the fields %(fields)s",
                            what=what, fields=', '.join(sorted(fields)))
     if isinstance(doc.get("ballot"), str):  # the service would read text as JSON: not here
@@ -123,25 +142,55 @@ def _cast_request() -> dict[str, Any]:
 
 @bp.post("/rounds/<election_id>/<round_id>/credential")
 def credential_status(election_id: str, round_id: str) -> tuple[Response, int]:
-    """Whether a credential key can still vote; only unusable keys count as attempts."""
-    tried = ratelimit.attempt(db(), "code", _sender(), CODE_ATTEMPTS, CODE_WINDOW)
-    if not tried.allowed:
-        return _error(429, gettext("Too many codes were tried on this tablet. Please wait five "
-                                   "minutes or ask a clerk."))
+    """Whether a credential key can still vote.
+
+    Only a well-formed key nobody issued (or a voided one) counts as an attempt, per
+    tablet and per address: a code with a typo never leaves the tablet, and a used code
+    or one for another open round is a real slip, answered with what to do instead.
+    """
+    tablet = ratelimit.attempt(db(), "code", tablet_key(), CODE_ATTEMPTS, CODE_WINDOW)
+    if not tablet.allowed:
+        return _error(429, gettext("Too many codes were tried on this tablet (tablet %(id)s). "
+                                   "Please ask a clerk to clear it, or wait five minutes.",
+                                   id=tablet_id()))
+    address = ratelimit.attempt(db(), "code-address", _sender(), ADDRESS_CODE_ATTEMPTS,
+                                CODE_WINDOW)
+    tried = [tablet, address]
+    if not address.allowed:
+        ratelimit.forgive(db(), tablet)
+        return _error(429, gettext("Too many codes were tried from this hall's network. "
+                                   "Please ask a clerk."))
     try:
-        doc = _json_request(frozenset({"credential"}), N_("credential check"))
+        doc = _json_request(frozenset({"credential"}), N_("credential check"),
+                            optional=frozenset({"elsewhere"}))
         round_ = _round(election_id, round_id)
         casting.check_usable(db(), round_, doc["credential"])
+    except casting.CredentialUnusable:
+        db().rollback()
+        other = casting.usable_elsewhere(db(), round_, doc.get("elsewhere"))
+        if other is not None:
+            _forgive(tried)
+            return _error(400, gettext("This slip is for another round: %(title)s. Please "
+                                       "use the booth of that round.", title=other.title))
+        return _error(400, gettext(  # stays counted
+            "This code cannot vote in this round: it was not issued for it, or it was "
+            "reported lost. Please ask a clerk."))
+    except AlreadyCast:
+        db().rollback()
+        _forgive(tried)
+        return _error(409, gettext("This code has already been used to vote in this round; "
+                                   "a slip votes once. Please ask a clerk if you did not vote."))
     except DomainError as exc:
         db().rollback()
-        if isinstance(exc, casting.CredentialUnusable):  # stays counted
-            return _error(400, gettext(
-                "This code cannot vote in this round: it may have been used already, reported "
-                "lost, or be for another round. Please ask a clerk."))
-        ratelimit.forgive(db(), tried)
+        _forgive(tried)
         return _error(_status(exc), refusal(exc))
-    ratelimit.forgive(db(), tried)  # only unusable keys count
+    _forgive(tried)  # only unusable keys count
     return jsonify(usable=True), 200
+
+
+def _forgive(tried: list[ratelimit.Attempt]) -> None:
+    for attempt in tried:
+        ratelimit.forgive(db(), attempt)
 
 
 @bp.post("/rounds/<election_id>/<round_id>/challenge")

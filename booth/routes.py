@@ -10,15 +10,17 @@ ballot in progress, so there is nothing to seal, expire or leak.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, make_response, render_template, request
 from flask_babel import gettext
 
 from ballot.errors import Conflict
 from ballot.models import Round, RoundState
 from ballot.services import rounds
 from ballot.services.public import visible_rounds
+from booth.api import TABLET_COOKIE, TABLET_ID
 from booth.shell import db
 
 bp = Blueprint("booth", __name__, url_prefix="/booth")
@@ -114,16 +116,32 @@ def index() -> str:
 
 
 @bp.get("/<election_id>/<round_id>/")
-def sign_in(election_id: str, round_id: str) -> str:
+def sign_in(election_id: str, round_id: str) -> Response:
     """The booth page for one open round: everything after this runs on the tablet."""
     round_ = rounds.get_round(db(), election_id, round_id)
     if round_.state != RoundState.open:
         raise Conflict(gettext("This round is not open for voting."))
     kind = round_.kind.value
     projects = [row.project for row in round_.rows]
-    return render_template(
-        "booth/booth.html", round=round_, kind=kind, projects=projects,
+    others = [r.round_id for r in round_.election.rounds
+              if r.state == RoundState.open and r.id != round_.id]
+    page = make_response(render_template(
+        "booth/booth.html", round=round_, kind=kind, projects=projects, other_rounds=others,
+        tablet=_tablet_id(),
         options=list(round_.options), choices=_choices(round_), labels=mark_labels(kind),
         messages=_messages(round_, kind), challenges_per_sign_in=CHALLENGES_PER_SIGN_IN,
         idle_seconds=current_app.config.get("PIAOJUE_BOOTH_IDLE_SECONDS", IDLE_SECONDS),
-        rows=[{"id": p.code, "title": p.title} for p in projects])
+        rows=[{"id": p.code, "title": p.title} for p in projects]))
+    if request.cookies.get(TABLET_COOKIE) != g.piaojue_tablet:
+        page.set_cookie(TABLET_COOKIE, g.piaojue_tablet, max_age=400 * 24 * 3600,
+                        httponly=True, samesite="Strict",
+                        secure=bool(current_app.config.get("PIAOJUE_HTTPS")))
+    return page
+
+
+def _tablet_id() -> str:
+    """This tablet's id: the one its cookie holds, or a new random one the page sets. It
+    names the tablet to a clerk clearing its lockout; it is no secret and proves nothing."""
+    given = request.cookies.get(TABLET_COOKIE, "")
+    g.piaojue_tablet = given if TABLET_ID.fullmatch(given) else secrets.token_hex(4)
+    return str(g.piaojue_tablet)

@@ -20,6 +20,7 @@ from ballot import labels
 from ballot.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, localize
 from ballot.labels import label, word
 from ballot.services import ratelimit
+from ballot.services.staff import roles_of
 from crypto.errors import CryptoError
 
 csrf = CSRFProtect()
@@ -88,6 +89,28 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def staff_roles() -> list[str]:
+    """The roles of the staff member a staff page was shown to (none on public pages)."""
+    user = g.get("staff_user")
+    return sorted(roles_of(user)) if user is not None else []
+
+
+def staff_name() -> str:
+    user = g.get("staff_user")
+    return user.display_name if user is not None else ""
+
+
+def may(endpoint: str) -> bool:
+    """Whether this page's staff member may open the page behind ``endpoint``: the roles
+    its view declares (admin.web.access.roles_required) meet theirs. Every staff link is
+    drawn only when this holds, so no link leads a role to a refusal."""
+    view = current_app.view_functions.get(endpoint)
+    declared = getattr(view, "piaojue_roles", None)
+    if declared is None:
+        return False
+    return not declared or bool(set(declared) & set(staff_roles()))
+
+
 def client_address() -> str:
     """The address a request came from, as the rate limits count it: the peer's, or the
     client's as the trusted proxies report it (``PIAOJUE_PROXIES``, see admin.app)."""
@@ -140,6 +163,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
     def _template_globals() -> dict[str, Any]:
         return {"languages": LANGUAGES, "current_locale": select_locale(),
                 "staff_user": session.get("staff_name"), "in_language": in_language,
+                "may": may, "staff_roles": staff_roles, "staff_name": staff_name,
                 "refusal": refusal, "say": say, "label": lambda member: say(label(member)),
                 "word": lambda table, key: say(word(table, key)), "labels": labels}
 

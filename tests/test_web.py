@@ -158,10 +158,12 @@ def receipt(site: Site) -> Iterator[dict[str, Any]]:
 
 # --- 1. the tablet's credential check ------------------------------------------------------
 
-UNUSABLE = {"zh_CN": "此投票码不能在本轮投票：可能已经使用、已挂失作废，或属于其他轮次。"
-                     "请联系工作人员。",
-            "en": "This code cannot vote in this round: it may have been used already, "
-                  "reported lost, or be for another round. Please ask a clerk."}
+UNUSABLE = {"zh_CN": "此投票码不能在本轮投票：它不是为本轮发放的，或已挂失作废。请联系工作人员。",
+            "en": "This code cannot vote in this round: it was not issued for it, or it was "
+                  "reported lost. Please ask a clerk."}
+USED = {"zh_CN": "此投票码已在本轮投过票，每张凭证只能投一次。如果您并未投票，请联系工作人员。",
+        "en": "This code has already been used to vote in this round; a slip votes once. "
+              "Please ask a clerk if you did not vote."}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -171,7 +173,8 @@ def test_an_unknown_credential_is_refused_translated_and_counted(
     response = check_credential(client, site, generate_code(), lang)
     assert response.status_code == 400
     assert response.get_json() == {"error": UNUSABLE[lang]}
-    assert count(site, RateEvent) == events + 1  # every unusable key counts against the tablet
+    # Every unusable key counts: against the tablet, and against its address.
+    assert count(site, RateEvent) == events + 2
 
 
 def test_a_usable_credential_is_not_counted(client: FlaskClient, site: Site) -> None:
@@ -185,11 +188,16 @@ def test_a_code_already_used_is_refused(client: FlaskClient, site: Site, app: Fl
     vote(client, site, code, {0: "for"})
     used = used_credentials(site)
     again = _client(app)
-    assert check_credential(again, site, code).get_json() == {"error": UNUSABLE["zh_CN"]}
+    events = count(site, RateEvent)
+    refused = check_credential(again, site, code)
+    assert refused.status_code == 409
+    assert refused.get_json() == {"error": USED["zh_CN"]}
     # Typed differently (lower case, spaces): the same key, still spent.
     response = check_credential(again, site, code.lower().replace("-", " "), "en")
-    assert response.get_json() == {"error": UNUSABLE["en"]}
+    assert response.get_json() == {"error": USED["en"]}
     assert used_credentials(site) == used
+    # A real slip, used: said so, and not counted as a guess against the tablet.
+    assert count(site, RateEvent) == events
 
 
 @pytest.mark.parametrize("body", [{"credential": "zz"}, {"credential": "00" * 32, "x": 1},
@@ -616,7 +624,8 @@ def test_turnout_shows_cast_of_issued(client: FlaskClient, site: Site) -> None:
                 Credential.status != CredentialStatus.voided))
             cast = s.scalar(select(func.count()).select_from(Credential).where(
                 Credential.round_pk == round_.id, Credential.status == CredentialStatus.used))
-        shown = re.search(r'id="turnout"><span class="big-number">(\d+)</span> / (\d+)<',
+        shown = re.search(r'id="turnout" aria-live="polite"><span class="big-number" '
+                          r'data-live-cast>(\d+)</span> / <span data-live-issued>(\d+)<',
                           response.get_data(as_text=True))
         assert shown
         assert (int(shown.group(1)), int(shown.group(2))) == (cast, issued)

@@ -6,8 +6,8 @@ module taken out of the package fails here loudly instead of leaving its pages t
 (``tests/test_web_security.py`` checks that every module listed serves a route).
 """
 
-from admin.web import access, dashboard, proposals, session_day, tracking
+from admin.web import access, checkin, dashboard, proposals, session_day, tracking
 from admin.web.access import bp
 
-ROUTE_MODULES = (access, dashboard, proposals, session_day, tracking)
+ROUTE_MODULES = (access, checkin, dashboard, proposals, session_day, tracking)
 __all__ = ["ROUTE_MODULES", "bp"]

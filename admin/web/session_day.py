@@ -21,6 +21,7 @@ from ballot.models import Round
 from ballot.record import record_zip_bytes
 from ballot.services import (
     ceremony,
+    checklist,
     credentials,
     elections,
     fields,
@@ -59,10 +60,14 @@ def _upload_json() -> Any:
 
 
 @bp.get("/e/<election_id>/")
-@roles_required("presidium", "clerk")
+@roles_required(*staff.ROLES)
 def election(election_id: str) -> str:
+    """The session day for every role: the checklist, and the forms this role may use."""
     e = elections.get_election(db(), election_id)
-    return render_template("admin/election.html", election=e,
+    steps = checklist.session_day(db(), e)
+    return render_template("admin/election.html", election=e, steps=steps,
+                           next_step=checklist.next_step(steps),
+                           trustees=checklist.trustee_progress(db(), e),
                            stopped=ceremony.stopped_by(e),
                            deputies=len(roster.list_deputies(db(), e)),
                            projects=roster.list_projects(db(), e))
@@ -151,7 +156,7 @@ def round_create(election_id: str) -> Response:
 
 
 @bp.get("/e/<election_id>/r/<round_id>/")
-@roles_required("presidium", "clerk", "credentials")
+@roles_required("presidium", "clerk", "credentials", "trustee")
 def round_view(election_id: str, round_id: str) -> str:
     round_ = _round(election_id, round_id)
     slips = credentials.slip_counts(db(), round_)
@@ -195,55 +200,6 @@ def round_action(election_id: str, round_id: str, action: str) -> Response:
     except (DomainError, CryptoError) as exc:
         return refused(exc, target)
     return saved(gettext("Done: the round is now %(s)s.", s=say(label(round_.state))), target)
-
-
-@bp.get("/e/<election_id>/r/<round_id>/checkin")
-@roles_required("clerk", "presidium")
-def checkin(election_id: str, round_id: str) -> str:
-    round_ = _round(election_id, round_id)
-    query = request.args.get("q", "").strip()
-    deputies = roster.list_deputies(db(), round_.election)
-    if query:
-        deputies = [d for d in deputies if query in d.name or query in d.seat]
-
-    present = rounds.present_deputy_ids(db(), round_)
-    return render_template("admin/checkin.html", round=round_, deputies=deputies,
-                           present=present, query=query,
-                           count=rounds.present_count(db(), round_),
-                           required=rounds.quorum_required(db(), round_),
-                           enrolled=rounds.enrolled_count(db(), round_.election))
-
-
-@bp.post("/e/<election_id>/r/<round_id>/checkin")
-@roles_required("clerk", "presidium")
-def checkin_toggle(election_id: str, round_id: str) -> Response:
-    target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
-                     q=request.form.get("q", ""))
-    round_ = _round(election_id, round_id)
-    try:
-        deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
-        if request.form.get("undo") == "1":
-            rounds.undo_check_in(db(), round_, deputy)
-            return saved(gettext("%(name)s unmarked.", name=deputy.name), target)
-        rounds.check_in(db(), round_, deputy)
-    except DomainError as exc:
-        return refused(exc, target)
-    return saved(gettext("%(name)s is present.", name=deputy.name), target)
-
-
-@bp.post("/e/<election_id>/r/<round_id>/leave")
-@roles_required("clerk", "presidium")
-def leave(election_id: str, round_id: str) -> Response:
-    """Mark a deputy on leave (请假) or back (roster.set_leave keeps the rule)."""
-    target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
-                     q=request.form.get("q", ""))
-    round_ = _round(election_id, round_id)
-    try:
-        deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
-        roster.set_leave(db(), deputy, request.form.get("on_leave") == "1")
-    except DomainError as exc:
-        return refused(exc, target)
-    return saved(gettext("%(name)s: leave recorded.", name=deputy.name), target)
 
 
 @bp.post("/e/<election_id>/r/<round_id>/keys")

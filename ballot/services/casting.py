@@ -142,18 +142,44 @@ def _refuse_unusable(row: Credential | None) -> None:
 def check_usable(session: Session, round_: Round, credential: Any) -> None:
     """Can this public key (hex) still cast in this open round? Raises when it cannot.
 
-    What the tablet asks after deriving the key from the typed code; a used
-    credential is refused like an unknown one (:class:`CredentialUnusable`).
+    What the tablet asks after deriving the key from the typed code. An unknown or
+    voided key raises :class:`CredentialUnusable` (a guess, as far as anyone can tell); a
+    used one :class:`AlreadyCast` (a real slip whose ballot is on the public board: saying
+    so tells nobody anything the board does not).
     """
     _open_round(round_)
     try:
         key = hex_bytes(credential, 32, "credential")
     except CryptoError as exc:
         raise CastRefused("%(reason)s", reason=exc) from None
-    try:
-        _refuse_unusable(_credential(session, round_, key, lock=False))
-    except AlreadyCast as exc:
-        raise CredentialUnusable(exc.message) from None  # the same words, now counted
+    _refuse_unusable(_credential(session, round_, key, lock=False))
+
+
+MOST_OTHER_ROUNDS = 10
+
+
+def usable_elsewhere(session: Session, round_: Round, keys: Any) -> Round | None:
+    """The other open round of the same election one of ``keys`` can vote in, if any.
+
+    ``keys`` maps a round id to the public key the tablet derived from the typed code for
+    that round (the key binds the round, so a slip for another round gives an unknown key
+    here): a deputy at the wrong round's booth is told so, not counted as a guess.
+    """
+    if not isinstance(keys, dict) or len(keys) > MOST_OTHER_ROUNDS:
+        return None
+    for round_id, key in keys.items():
+        if not isinstance(round_id, str) or round_id == round_.round_id:
+            continue
+        other = session.scalar(select(Round).where(Round.election_id == round_.election_id,
+                                                   Round.round_id == round_id))
+        if other is None or other.state != RoundState.open:
+            continue
+        try:
+            check_usable(session, other, key)
+        except CastRefused:
+            continue
+        return other
+    return None
 
 
 def _usable(session: Session, round_: Round, row: Credential | None, entry: dict[str, Any]

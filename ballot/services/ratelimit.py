@@ -80,3 +80,42 @@ def forget_unsettled(session: Session) -> int:
     session.commit()
     return int(getattr(dropped, "rowcount", 0) or 0)
 
+
+@dataclass(frozen=True)
+class Lockout:
+    """A key that has used up its limit: who is locked out, and until when at the latest."""
+
+    bucket: str
+    key: str
+    attempts: int
+    until: dt.datetime
+
+    def minutes_left(self, now: dt.datetime | None = None) -> int:
+        left = self.until - (now or dt.datetime.now(dt.UTC))
+        return max(1, -(-int(left.total_seconds()) // 60))
+
+
+def lockouts(session: Session, bucket: str, limit: int, window: dt.timedelta,
+             now: dt.datetime | None = None) -> list[Lockout]:
+    """The keys of ``bucket`` locked out now (``limit`` attempts within ``window``): what
+    a clerk is shown, to clear a tablet an honest deputy's typos locked."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows = session.execute(
+        select(RateEvent.key, func.count(), func.max(RateEvent.at))
+        .where(RateEvent.bucket == bucket, RateEvent.at >= now - window)
+        .group_by(RateEvent.key).having(func.count() >= limit).order_by(RateEvent.key))
+    return [Lockout(bucket, key, count, _aware(last) + window) for key, count, last in rows]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes for what was stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def clear(session: Session, bucket: str, key: str) -> int:
+    """Forget every attempt of ``key`` in ``bucket`` (a clerk lifting a lockout); how many.
+    Does not commit: the caller's request does."""
+    cleared = session.execute(delete(RateEvent).where(RateEvent.bucket == bucket,
+                                                      RateEvent.key == key))
+    return int(getattr(cleared, "rowcount", 0) or 0)
+

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ballot.candidate_ratio import check_candidates
-from ballot.errors import Conflict, InvalidInput, NotFound
+from ballot.errors import Conflict, InvalidInput, Message, NotFound
 from ballot.labels import label
 from ballot.models import (
     Attendance,
@@ -196,8 +197,14 @@ def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
     if existing:
         return existing
     attendance = Attendance(round_pk=round_.id, deputy_id=deputy.id)
-    session.add(attendance)
-    session.flush()
+    try:
+        with session.begin_nested():  # two clerks marking the same deputy at once
+            session.add(attendance)
+    except IntegrityError:
+        found = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
+                                                        Attendance.deputy_id == deputy.id))
+        assert found is not None, "the check-in that won the race is there"
+        return found
     return attendance
 
 
@@ -217,16 +224,25 @@ def issued_count(session: Session, round_: Round) -> int:
         Credential.status != CredentialStatus.voided)) or 0
 
 
-def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
+def undo_refusal(session: Session, round_: Round) -> Message | None:
+    """Why no check-in of this round can be undone now, or None when one can: the
+    check-in page offers its undo buttons only when this is None."""
     if round_.state != RoundState.draft:
-        raise Conflict("check-in can only be undone before the round opens")
+        return Message("check-in can only be undone before the round opens")
+    if issued_count(session, round_) > present_count(session, round_) - 1:
+        return Message("every present deputy has a slip already; void an unused slip first")
+    return None
+
+
+def undo_check_in(session: Session, round_: Round, deputy: Deputy) -> None:
     existing = session.scalar(select(Attendance).where(Attendance.round_pk == round_.id,
                                                        Attendance.deputy_id == deputy.id))
     if existing is None:
         raise NotFound("%(deputy_name)s was not checked in", deputy_name=deputy.name)
-    if issued_count(session, round_) > present_count(session, round_) - 1:
-        raise Conflict("%(deputy_name)s cannot be unmarked: every present deputy has a slip "
-                       "already; void an unused slip first", deputy_name=deputy.name)
+    refusal = undo_refusal(session, round_)
+    if refusal is not None:
+        raise Conflict(Message("%(deputy_name)s cannot be unmarked: %(reason)s",
+                               deputy_name=deputy.name, reason=refusal))
     session.delete(existing)
     session.flush()
 

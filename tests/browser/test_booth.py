@@ -161,8 +161,8 @@ def test_a_deputy_votes_and_nothing_secret_leaves_the_tablet(tablet: Page, site:
     expect(page.locator("#verify-result")).to_contain_text("未被改动")
     expect(page.locator("#board-fingerprint")).to_have_text(cast_fingerprint)
 
-    sign_in(page, site, code)  # the same code cannot vote twice
-    expect(page.locator("#code-error")).to_contain_text("不能在本轮投票")
+    sign_in(page, site, code)  # the same code cannot vote twice, and is said to be used
+    expect(page.locator("#code-error")).to_contain_text("已在本轮投过票")
 
 
 SUBSTITUTE_KEY = "58" + "66" * 31
@@ -356,8 +356,10 @@ def test_the_keyboard_is_explained_and_the_arrow_keys_change_a_mark(
     rows = row_ids
     sign_in(page, site, site.codes[2])
     expect(page.locator("#keyboard-hint")).to_contain_text("方向键")
-    checked = page.locator(f"input[name='row-{rows[0]}']:checked")
-    checked.focus()
+    abstain = page.locator(f"input[name='row-{rows[0]}'][value=abstain]")
+    expect(abstain).to_be_checked()
+    abstain.focus()
+    expect(abstain).to_be_focused()
     page.keyboard.press("ArrowLeft")  # from 弃权 to 反对
     expect(page.locator(f"input[name='row-{rows[0]}'][value=against]")).to_be_checked()
 

@@ -23,6 +23,8 @@ const roundId = root.dataset.round;
 const api = root.dataset.api;
 const seats = Number(root.dataset.seats);
 const idleSeconds = Number(root.dataset.idleSeconds) || 240;
+/** The election's other open rounds: a slip for one of them is named, not counted as a guess. */
+const otherRounds = JSON.parse(root.dataset.otherRounds || "[]");
 const IDLE_GRACE_SECONDS = 60;
 const $ = (id) => document.getElementById(id);
 const STEPS = ["step-sign-in", "step-ballot", "step-review", "step-working", "step-fingerprint",
@@ -161,9 +163,14 @@ async function signIn(event) {
     return codeError(reasonOf(exc)); // a typo: nothing is sent
   }
   const derived = deriveCredentialKey(code, electionId, roundId);
+  const asked = { credential: toHex(derived.publicKey) };
+  if (otherRounds.length) { // public keys only: the board of each round lists its own
+    asked.elsewhere = Object.fromEntries(otherRounds.map(
+      (other) => [other, toHex(deriveCredentialKey(code, electionId, other).publicKey)]));
+  }
   let reply;
   try {
-    reply = await postJson("credential", { credential: toHex(derived.publicKey) });
+    reply = await postJson("credential", asked);
   } catch {
     return codeError(messages.network);
   }
