@@ -77,12 +77,20 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
     return redirect(url_for("public.track", new=1))
 
 
+SHOWN_CODE = "shown_tracking_code"
+"""The tracking code of the proposal this browser was last shown, for a language switch."""
+
+
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> str | tuple[str, int]:
     """Look a proposal up by its code (posted by the form; a ``?code=`` link of old
     still works), or revise it when it was returned for revision."""
     new = request.args.get("new") == "1" and "new_tracking_code" in session
     code = (session.pop("new_tracking_code") if new else request.values.get("code", "")).strip()
+    if not code and request.method == "GET" and "lang" in request.args:
+        # The page in another language: the proposal shown stays shown (its code is kept
+        # in the signed session, never put in the address).
+        code = session.get(SHOWN_CODE, "")
     if not code:
         return render_template("public/track.html", proposal=None, code="")
     key = _address()
@@ -97,6 +105,7 @@ def track() -> str | tuple[str, int]:
         return render_template("public/track.html", proposal=None, code=code, error=gettext(
             "No proposal has this tracking code; please check it.")), 404
     ratelimit.forgive(db(), looked_up)  # only unknown codes count
+    session[SHOWN_CODE] = code
     election = proposals.proposal_election(db(), proposal)
     revising = request.method == "POST" and "title" in request.form
     if revising and proposal.state == ProposalState.returned_for_revision:

@@ -137,6 +137,15 @@ def test_a_deputy_votes_and_nothing_secret_leaves_the_tablet(tablet: Page, site:
     expect(page.locator("h1")).to_contain_text("已投出")
     expect(page.locator("#receipt-fingerprint")).to_have_text(cast_fingerprint)
     shoot(page, "booth-receipt-1024x768")
+    # The receipt names the round and the time, and fits a printed A4 page.
+    expect(page.locator("#receipt-round")).to_have_text(page.title().split(" · ")[0])
+    expect(page.locator("#receipt-time")).not_to_be_empty()
+    page.set_viewport_size({"width": 794, "height": 1123})
+    page.emulate_media(media="print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 794
+    expect(page.locator("#next-deputy")).to_be_hidden()  # no buttons on paper
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1024, "height": 768})
     receipt = json.loads(page.locator("[data-receipt]").text_content() or "")
     assert set(receipt) == {"receipt", "signature"}
 

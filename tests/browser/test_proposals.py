@@ -74,6 +74,12 @@ def test_a_proposal_from_the_public_to_the_adopted_list(site: Site) -> None:
     assert len(code) == 10
     expect(public.locator("#proposal-state")).to_have_text("已收到")
     assert CONTACT not in public.content()
+    # Switching language keeps the proposal shown, and its code stays out of the address.
+    public.get_by_role("link", name="English").click()
+    expect(public.locator("#proposal-state")).to_have_text("received")
+    assert code.lower() not in public.url.lower()
+    public.get_by_role("link", name="中文").click()
+    expect(public.locator("#proposal-state")).to_have_text("已收到")
 
     reviewer = site.page()
     _log_in(reviewer, site, "shencha")
