@@ -9,12 +9,13 @@ session they would be printed on slips and never shown.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballot.models import Round, RoundState
-from ballot.rehearsal import RehearsalOutcome
+from ballot.rehearsal import Rehearsal, RehearsalOutcome
 from ballot.services import (
     credentials,
     elections,
@@ -54,8 +55,9 @@ def open_booth_round(sessions: sessionmaker[Session], election_id: str,
         if outcome.followup_round_id:
             round_ = rounds.get_round(s, election_id, outcome.followup_round_id)
         else:
-            round_ = rectification.create_rating_round(s, election, round_id="midyear-rating",
-                                                       title="2026年度民生实事项目年中票评")
+            round_ = rectification.create_rating_round(
+                s, election, round_id="yearend-rating",
+                title=rectification.STAGE_TITLES["year_end"].format(year=election.year))
         for deputy in roster.list_deputies(s, election):
             rounds.check_in(s, round_, deputy)
         slips = credentials.make_slips(election_id, round_.round_id, codes)
@@ -64,6 +66,38 @@ def open_booth_round(sessions: sessionmaker[Session], election_id: str,
         for username, role, name in DEMO_STAFF:
             staff.create_staff(s, username, DEMO_PASSWORD, [role], name)
         return BoothRound(round_.round_id, round_.title, [slip.code for slip in slips])
+
+
+MIDYEAR = "midyear-rating"
+
+
+def hold_midyear_rating(run: Rehearsal) -> list[str]:
+    """A published mid-year rating round (年中票评) with the trustees of the rehearsal, in
+    which the last elected project falls under the threshold, and the rectification the
+    presidium orders for it (评单): the demo shows the year's second half too. Returns the
+    codes of the projects to be rectified."""
+    with run.sessions.begin() as s:
+        election = elections.get_election(s, run.eid)
+        round_ = rectification.create_rating_round(
+            s, election, round_id=MIDYEAR,
+            title=rectification.STAGE_TITLES["mid_year"].format(year=election.year))
+        rows, options = len(round_.rows), list(round_.options)
+    satisfied, dissatisfied = options.index("satisfied"), options.index("dissatisfied")
+    plan = []
+    for n in range(run.config.present):
+        ballot = [[0] * len(options) for _ in range(rows)]
+        for r in range(rows):
+            # Most deputies are satisfied; a third are not with the last project.
+            unhappy = r == rows - 1 and n % 3 == 0
+            ballot[r][dissatisfied if unhappy else satisfied] = 1
+        plan.append(ballot)
+    run.hold(MIDYEAR, plan)
+    with run.sessions.begin() as s:
+        round_ = rounds.get_round(s, run.eid, MIDYEAR)
+        tasks = rectification.order_rectifications(
+            s, round_, "主席团秘书", due=(dt.date.today() + dt.timedelta(days=60)).isoformat(),
+            instructions="针对代表测评中的意见逐项整改，按期报告整改情况。")
+        return [task.tracked.project.code for task in tasks]
 
 
 def is_open(round_: Round) -> bool:

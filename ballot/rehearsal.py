@@ -419,7 +419,12 @@ def rehearse(
     at_rest: AtRestKey | None = None,
 ) -> RehearsalOutcome:
     """The whole round, start to published record, checked against the marks cast."""
-    run = Rehearsal(sessions, config, workdir, rng, progress, at_rest)
+    return run_through(Rehearsal(sessions, config, workdir, rng, progress, at_rest))
+
+
+def run_through(run: Rehearsal) -> RehearsalOutcome:
+    """``rehearse`` on a rehearsal the caller keeps, to hold further rounds with the same
+    trustees afterwards (the demo's mid-year rating round)."""
     run.setup()
     run.ceremony()
     truth = run.vote(run.open())

@@ -21,6 +21,7 @@ from admin.demo import (
     DEMO_DEPARTMENT_LOGIN,
     DEMO_PASSWORD,
     DEMO_STAFF,
+    hold_midyear_rating,
     open_booth_round,
     seed_progress,
     seed_proposals,
@@ -28,7 +29,7 @@ from admin.demo import (
 from ballot.db import make_engine, make_sessionmaker
 from ballot.errors import InvalidInput
 from ballot.record import write_record
-from ballot.rehearsal import RehearsalConfig, RehearsalOutcome, rehearse
+from ballot.rehearsal import Rehearsal, RehearsalConfig, RehearsalOutcome, rehearse, run_through
 from ballot.schema import upgrade
 from ballot.verifier import verify_record
 from crypto.at_rest import AtRestKey
@@ -117,28 +118,52 @@ def demo_command(out: Path, port: int, no_serve: bool) -> None:
     private_directory(database.parent)
     for stale in database.parent.glob("demo.sqlite*"):
         stale.unlink()
+    # The trustees' key files stay, so the round left open can be decrypted by hand.
+    keys = private_directory(INSTANCE / "demo-trustees")
+    for stale in keys.glob("*"):
+        stale.unlink()
     url = f"sqlite:///{private_sqlite_file(database).resolve()}"
-    outcome = _run(RehearsalConfig(election_id="demo-2026"), SYSTEM_RANDOMNESS, out, url,
-                   quiet=False, at_rest=at_rest_key())
+    config = RehearsalConfig(election_id="demo-2026")
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with StageBars(enabled=True) as bars:
+        run = Rehearsal(sessions, config, keys, SYSTEM_RANDOMNESS, bars, at_rest_key())
+        outcome = run_through(run)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_record(outcome.files, out)
+    for line in outcome.log:
+        click.echo(f"  {line}")
+    ok(f"wrote {out}")
     click.echo(f"\nverifying {out} from the record alone …")
     print_report(verify_record(out))
-    engine = make_engine(url)
-    booth_round = open_booth_round(make_sessionmaker(engine), "demo-2026", outcome)
-    seed_proposals(make_sessionmaker(engine), "demo-2026")
-    department = seed_progress(make_sessionmaker(engine), "demo-2026")
+    seed_proposals(sessions, "demo-2026")
+    department = seed_progress(sessions, "demo-2026")
+    click.echo("\n年中票评 mid-year rating round: counted and published …")
+    flagged = hold_midyear_rating(run)
+    booth_round = open_booth_round(sessions, "demo-2026", outcome)
     engine.dispose()
     base = f"http://127.0.0.1:{port}"
+    key_files = "\n".join(f"    {run.trustees.path(i)}   passphrase: {run.trustees.passphrases[i]}"
+                          for i in range(1, config.trustees + 1))
     click.echo(f"""
 ────────────────────────────────────────────────────────────────────────
 公开页面 public pages   {base}/
 投票终端 booth          {base}/booth/   （{booth_round.title}）
+会场大屏 hall screen    {base}/hall/demo-2026/{booth_round.round_id}
 工作人员 staff          {base}/admin/
   logins: {", ".join(f"{u} ({r})" for u, r, _ in DEMO_STAFF)},
           {DEMO_DEPARTMENT_LOGIN} (department: {department})   password: {DEMO_PASSWORD}
 项目建议 proposals      {base}/propose   {base}/proposals/demo-2026
-项目进度 projects       {base}/projects/demo-2026
+项目进度 projects       {base}/projects/demo-2026   (整改 to rectify: {", ".join(flagged)})
 凭证码 credential codes for the open round (one ballot each):
   {chr(10).join("  " + c for c in booth_round.codes).strip()}
+监票人 trustees' key files (threshold {config.threshold} of {config.trustees}), to decrypt
+  the open round once it is closed (staff round page: 结束投票, then 下载解密请求):
+{key_files}
+  .venv/bin/piaojue trustee decrypt --key <key file> --request request.json --out share.json
+  (upload each share on the round page, then 合并 and 公布; or use
+   .venv/bin/piaojue round close|tally-request|import-share|combine|publish)
 核对记录 verify the record yourself: .venv/bin/piaojue verify {out}
 ────────────────────────────────────────────────────────────────────────""")
     if no_serve:

@@ -275,8 +275,10 @@ def import_proposals(session: Session, election: Election, data: bytes, filename
 
 
 def adopt(session: Session, election: Election, proposal_ids: list[int], seats: int,
-          actor: str, round_id: str = "selection-1", title: str | None = None) -> Round:
-    """The presidium adopts the candidate list: frozen as projects, the selection round made."""
+          actor: str, round_id: str | None = None, title: str | None = None) -> Round:
+    """The presidium adopts the candidate list: frozen as projects, the selection round made
+    (``selection-1``, or the next number free when the election has selection rounds)."""
+    round_id = round_id or rounds.next_round_id(election, "selection")
     if session.scalar(select(Proposal.id).where(Proposal.election_id == election.id,
                                                 Proposal.project_id.is_not(None))):
         raise Conflict("a candidate list was adopted for this election already")

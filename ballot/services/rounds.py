@@ -208,6 +208,12 @@ def check_in(session: Session, round_: Round, deputy: Deputy) -> Attendance:
     return attendance
 
 
+def next_round_id(election: Election, stem: str) -> str:
+    """``<stem>-1``, or the first ``<stem>-N`` no round of the election has taken."""
+    taken = {r.round_id for r in election.rounds}
+    return next(f"{stem}-{n}" for n in range(1, len(taken) + 2) if f"{stem}-{n}" not in taken)
+
+
 def cast_count(session: Session, round_: Round) -> int:
     """Ballots cast in the round: its board's ``cast`` entries (收回). The one count the
     turnout page, the round's status, the tally and the record's ``tally.json`` share."""
