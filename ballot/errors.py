@@ -102,6 +102,10 @@ class DomainError(Exception):
     argument is the English message id, the keywords its placeholders.
     """
 
+    field: str | None = None
+    """The form field (or table column) the refusal is about, when one is: a page shows
+    the message beside that field (``ballot.services.fields.about`` names it)."""
+
     def __init__(self, message_id: str | Message, /, **params: Any) -> None:
         self.message = (message_id if isinstance(message_id, Message)
                         else Message(message_id, **params))

@@ -8,6 +8,7 @@ admin/ (which imports booth/, never the reverse) reuses it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -133,6 +134,51 @@ def refusal(error: BaseException) -> str:
     return localize(error, catalog)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A refusal as a form shows it: the field it is about (or None) and its words."""
+
+    field: str | None
+    message: str
+
+
+def problem_of(error: BaseException) -> Problem:
+    return Problem(getattr(error, "field", None), refusal(error))
+
+
+KEPT_FORM = "kept_form"
+MOST_KEPT = 4000
+"""Characters of typed values the session cookie carries back; a longer form is not kept."""
+
+
+def keep_form(action: str, form: Any, problem: Problem) -> None:
+    """Carry a refused form's values (never its CSRF token or files) to the next page, once."""
+    values = {k: v for k, v in form.items() if k != "csrf_token"}
+    lists = {k: v for k, v in form.lists() if k != "csrf_token" and len(v) > 1}
+    if sum(len(str(v)) for v in values.values()) > MOST_KEPT:
+        return
+    session[KEPT_FORM] = {"action": action, "values": values, "lists": lists,
+                          "field": problem.field, "message": problem.message}
+
+
+@dataclass(frozen=True)
+class KeptForm:
+    values: dict[str, str]
+    lists: dict[str, list[str]]
+    problem: Problem | None
+
+
+def kept(action: str) -> KeptForm:
+    """The values and problem of the form posted to ``action`` and refused just before this
+    page, or empty ones: a template fills its fields from ``kept(url).values``."""
+    if "kept_form" not in g:
+        g.kept_form = session.pop(KEPT_FORM, None)
+    found = g.kept_form
+    if not found or found.get("action") != action:
+        return KeptForm({}, {}, None)
+    return KeptForm(found["values"], found["lists"], Problem(found["field"], found["message"]))
+
+
 def _error_page(status: int, message: str) -> tuple[str | Response, int]:
     """The error page; under /api/ the same message as JSON ``{"error": ...}``."""
     if request.path.startswith("/api/"):
@@ -164,6 +210,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
         return {"languages": LANGUAGES, "current_locale": select_locale(),
                 "staff_user": session.get("staff_name"), "in_language": in_language,
                 "may": may, "staff_roles": staff_roles, "staff_name": staff_name,
+                "kept": kept,
                 "refusal": refusal, "say": say, "label": lambda member: say(label(member)),
                 "word": lambda table, key: say(word(table, key)), "labels": labels}
 
@@ -192,6 +239,7 @@ def init_shell(app: Flask, sessions: sessionmaker[Session]) -> None:
 
     @app.errorhandler(500)
     def _server(error: Exception) -> tuple[str | Response, int]:
+        g.pop("staff_user", None)  # its database session is gone: no staff bar on this page
         session_ = g.pop("db", None)
         if session_ is not None:
             session_.rollback()

@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, Length
 from ballot.errors import DomainError
 from ballot.models import StaffUser
 from ballot.services import ratelimit, staff, staff_sessions
-from booth.shell import client_address, db, refusal
+from booth.shell import client_address, db, keep_form, problem_of, refusal
 from crypto.errors import CryptoError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
@@ -47,9 +47,17 @@ def saved(message: str, target: str) -> Response:
 
 def refused(error: DomainError | CryptoError, target: str) -> Response:
     """Undo the request's change, say why in the page's language, and go back to ``target``:
-    how every staff form ends when the service refused it. Nothing is half-written."""
+    how every staff form ends when the service refused it. Nothing is half-written.
+
+    What was typed goes along (``booth.shell.keep_form``): the page shows the form filled
+    in as it was sent, with the message beside the field it is about.
+    """
     db().rollback()
-    flash(refusal(error), "error")
+    keep_form(request.path, request.form, problem_of(error))
+    if getattr(error, "field", None):
+        flash(gettext("Please correct the field marked below."), "error")
+    else:
+        flash(refusal(error), "error")
     return redirect(target)
 
 

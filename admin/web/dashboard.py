@@ -28,14 +28,18 @@ def election_create() -> Response:
         e = elections.create_election(
             db(), election_id=form.get("election_id", "").strip(),
             congress_name=form.get("congress_name", ""), level=form.get("level", ""),
-            year=fields.whole_number(form.get("year"), N_("the year")),
+            year=fields.about("year", fields.whole_number, form.get("year"), N_("the year")),
             trustee_names=names,
-            threshold=fields.whole_number(form.get("threshold"), N_("the trustees' threshold")),
+            threshold=fields.about("threshold", fields.whole_number, form.get("threshold"),
+                                   N_("the trustees' threshold")),
             at_rest=current_app.config["PIAOJUE_AT_REST"],
-            quorum=fields.fraction(form.get("quorum", "2/3"), N_("the quorum")),
+            quorum=fields.about("quorum", fields.fraction, form.get("quorum", "2/3"),
+                                N_("the quorum")),
             candidate_ratio=(
-                fields.fraction(form.get("ratio_min", "1/5"), N_("the fewest extra candidates")),
-                fields.fraction(form.get("ratio_max", "1/2"), N_("the most extra candidates"))),
+                fields.about("ratio_min", fields.fraction, form.get("ratio_min", "1/5"),
+                             N_("the fewest extra candidates")),
+                fields.about("ratio_max", fields.fraction, form.get("ratio_max", "1/2"),
+                             N_("the most extra candidates"))),
             categories=form.get("categories", "").splitlines() or None)
     except DomainError as exc:
         return refused(exc, url_for("admin.dashboard"))

@@ -140,14 +140,16 @@ def round_create(election_id: str) -> Response:
     try:
         e = elections.get_election(db(), election_id)
         seats_typed = form.get("seats", "").strip()  # a rating round has none
-        seats = fields.whole_number(seats_typed, N_("the number of seats")) if seats_typed else None
+        seats = (fields.about("seats", fields.whole_number, seats_typed,
+                              N_("the number of seats")) if seats_typed else None)
         round_ = rounds.create_round(
             db(), e, round_id=form.get("round_id", ""), kind=form.get("kind", ""),
             title=form.get("title", ""),
             project_ids=fields.whole_numbers(form.getlist("project")),
             seats=seats, basis=form.get("basis", "enrolled"),
             options=tuple(form.get("options", "for,against").split(",")),
-            threshold=fields.fraction(form.get("threshold") or "4/5", N_("the rating threshold")))
+            threshold=fields.about("threshold", fields.fraction, form.get("threshold") or "4/5",
+                                   N_("the rating threshold")))
     except DomainError as exc:
         return refused(exc, target)
     return saved(gettext("Round %(r)s created.", r=round_.round_id),

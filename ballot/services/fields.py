@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from ballot.errors import InvalidInput, Message
+from ballot.errors import DomainError, InvalidInput, Message
 from ballot.tabular import has_control
+
+T = TypeVar("T")
 
 
 def text(value: Any, field: Message, most: int, required: bool = True) -> str:
@@ -94,4 +96,15 @@ def whole_number_or_none(value: Any) -> int | None:
 def whole_numbers(values: Iterable[Any]) -> list[int]:
     """The row ids of the choices ticked in a list, leaving out any that is not one."""
     return [number for number in map(whole_number_or_none, values) if number is not None]
+
+
+def about(key: str, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``parse(*args, **kwargs)``, naming ``key`` as the field a refusal is about, so the
+    form can show the message beside it and keep what was typed."""
+    try:
+        return parse(*args, **kwargs)
+    except DomainError as exc:
+        if exc.field is None:
+            exc.field = key
+        raise
 

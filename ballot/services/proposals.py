@@ -67,18 +67,22 @@ def _cost(value: Any) -> Decimal | None:
 
 
 def _fields(election: Election, values: dict[str, Any]) -> dict[str, Any]:
-    category = _text(values.get("category"), N_("category"), 50)
+    about = fields.about
+    category = about("category", _text, values.get("category"), N_("category"), 50)
     if category not in election.categories:
-        raise InvalidInput("category must be one of %(categories)s",
-                           categories=', '.join(election.categories))
+        error = InvalidInput("category must be one of %(categories)s",
+                             categories=', '.join(election.categories))
+        error.field = "category"
+        raise error
     return {
-        "title": _text(values.get("title"), N_("title"), 200),
+        "title": about("title", _text, values.get("title"), N_("title"), 200),
         "category": category,
-        "description": _text(values.get("description"), N_("description"), 5000),
-        "place": _text(values.get("place"), N_("place"), 200, required=False),
-        "cost_wan": _cost(values.get("cost")),
-        "beneficiaries": _text(values.get("beneficiaries"), N_("beneficiaries"), 200,
-                               required=False),
+        "description": about("description", _text, values.get("description"),
+                             N_("description"), 5000),
+        "place": about("place", _text, values.get("place"), N_("place"), 200, required=False),
+        "cost_wan": about("cost", _cost, values.get("cost")),
+        "beneficiaries": about("beneficiaries", _text, values.get("beneficiaries"),
+                               N_("beneficiaries"), 200, required=False),
     }
 
 
@@ -103,14 +107,17 @@ def submit(session: Session, election: Election, values: dict[str, Any], *,
     """A new proposal with its tracking code; the proposer names themself."""
     if source not in ("public", "deputy", "station"):
         raise InvalidInput("the source is public, deputy or station")
-    fields = _fields(election, values)
-    name = _text(values.get("proposer_name"), N_("proposer name"), 100)
-    contact = _text(values.get("proposer_contact"), N_("contact"), 200, required=False)
-    deputy = _text(values.get("deputy_name"), N_("deputy name"), 100, required=source == "deputy")
+    given = _fields(election, values)
+    name = fields.about("proposer_name", _text, values.get("proposer_name"),
+                        N_("proposer name"), 100)
+    contact = fields.about("proposer_contact", _text, values.get("proposer_contact"),
+                           N_("contact"), 200, required=False)
+    deputy = fields.about("deputy_name", _text, values.get("deputy_name"), N_("deputy name"),
+                          100, required=source == "deputy")
     check_attachment(attachment)
     proposal = Proposal(election_id=election.id, tracking_code=_new_code(session),
                         source=source, proposer_name=name, proposer_contact=contact,
-                        deputy_name=deputy, state=ProposalState.submitted, **fields)
+                        deputy_name=deputy, state=ProposalState.submitted, **given)
     if attachment is not None:
         proposal.attachment_name = attachment.name[:200]
         proposal.attachment_type = attachment.content_type

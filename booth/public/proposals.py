@@ -12,7 +12,7 @@ from ballot.errors import DomainError, NotFound
 from ballot.models import ProposalState
 from ballot.services import elections, proposals, ratelimit, roster
 from booth.public.blueprint import bp
-from booth.shell import client_address, db, refusal
+from booth.shell import client_address, db, problem_of, refusal
 
 SUBMISSIONS_PER_HOUR = 10
 TRACK_MISSES = 10
@@ -69,7 +69,8 @@ def propose(election_id: str | None = None) -> Response | str | tuple[str, int]:
         db().rollback()
         ratelimit.forgive(db(), tried)
         return render_template("public/propose.html", election=election, values=values,
-                               categories=election.categories, error=refusal(exc)), 400
+                               categories=election.categories, error=refusal(exc),
+                               problem=problem_of(exc)), 400
     db().commit()
     # The tracking code is a bearer secret: it goes to the next page in the signed
     # session cookie, not in the URL, which access logs and browser history keep.
