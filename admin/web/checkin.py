@@ -10,6 +10,8 @@ lists the booth tablets locked out by unknown codes, for a clerk to clear.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -106,41 +108,41 @@ def _answer(round_: Round, deputy: Deputy | None, message: str, error: DomainErr
     return response
 
 
-@bp.post("/e/<election_id>/r/<round_id>/checkin")
-@roles_required(*CLERKS)
-def checkin_toggle(election_id: str, round_id: str) -> Response:
+def _on_deputy(election_id: str, round_id: str,
+               act: Callable[[Round, Deputy], str]) -> Response:
+    """Run one check-in page action on the deputy of the posted seat; answer in place."""
     target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
                      q=request.form.get("q", ""))
     round_ = _round(election_id, round_id)
     deputy = None
     try:
         deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
-        if request.form.get("undo") == "1":
-            rounds.undo_check_in(db(), round_, deputy)
-            return _answer(round_, deputy, gettext("%(name)s unmarked.", name=deputy.name),
-                           None, target)
-        rounds.check_in(db(), round_, deputy)
+        message = act(round_, deputy)
     except DomainError as exc:
         return _answer(round_, deputy, "", exc, target)
-    return _answer(round_, deputy, gettext("%(name)s is present.", name=deputy.name), None,
-                   target)
+    return _answer(round_, deputy, message, None, target)
+
+
+@bp.post("/e/<election_id>/r/<round_id>/checkin")
+@roles_required(*CLERKS)
+def checkin_toggle(election_id: str, round_id: str) -> Response:
+    def toggle(round_: Round, deputy: Deputy) -> str:
+        if request.form.get("undo") == "1":
+            rounds.undo_check_in(db(), round_, deputy)
+            return gettext("%(name)s unmarked.", name=deputy.name)
+        rounds.check_in(db(), round_, deputy)
+        return gettext("%(name)s is present.", name=deputy.name)
+    return _on_deputy(election_id, round_id, toggle)
 
 
 @bp.post("/e/<election_id>/r/<round_id>/leave")
 @roles_required(*CLERKS)
 def leave(election_id: str, round_id: str) -> Response:
     """Mark a deputy on leave (请假) or back (roster.set_leave keeps the rule)."""
-    target = url_for("admin.checkin", election_id=election_id, round_id=round_id,
-                     q=request.form.get("q", ""))
-    round_ = _round(election_id, round_id)
-    deputy = None
-    try:
-        deputy = roster.get_deputy(db(), round_.election, request.form.get("seat", ""))
+    def record(round_: Round, deputy: Deputy) -> str:
         roster.set_leave(db(), deputy, request.form.get("on_leave") == "1")
-    except DomainError as exc:
-        return _answer(round_, deputy, "", exc, target)
-    return _answer(round_, deputy, gettext("%(name)s: leave recorded.", name=deputy.name), None,
-                   target)
+        return gettext("%(name)s: leave recorded.", name=deputy.name)
+    return _on_deputy(election_id, round_id, record)
 
 
 @bp.post("/e/<election_id>/r/<round_id>/lockout")
