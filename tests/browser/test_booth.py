@@ -410,6 +410,31 @@ def test_a_tablet_left_untouched_warns_then_forgets_the_ballot(
     assert f"/{site.round_id}/" not in page.url
 
 
+def test_switching_language_keeps_the_marks_and_sends_nothing(
+        tablet: Page, site: Site, row_ids: list[str]) -> None:
+    """The marks live only in the page: the language links put the other language's words
+    in place instead of reloading it, and the server is asked for nothing but the page."""
+    page = tablet
+    sign_in(page, site, site.codes[2])
+    mark(page, row_ids[0], "for")
+    mark(page, row_ids[1], "against")
+    recorder = Recorder(page)
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#keyboard-hint")).to_contain_text("arrow keys")
+    expect(page.locator(f"input[name='row-{row_ids[0]}'][value=for]")).to_be_checked()
+    expect(page.locator(f"input[name='row-{row_ids[1]}'][value=against]")).to_be_checked()
+    assert page.evaluate("window.notReloaded") is True
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert [method for method, _, _ in recorder.requests] == ["GET"]
+    page.locator("[data-action=review]").click()
+    expect(page.locator("#review-table")).to_contain_text("For")
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("#review-table")).to_contain_text("赞成")
+    expect(page.locator("#review-table")).to_contain_text("反对")
+    expect(page.locator("#round-fingerprint")).to_have_text(FINGERPRINT)
+
+
 def test_the_booth_round_tallies_and_its_record_verifies(site: Site) -> None:
     """Last in this file: close the round the tablets voted in, let the trustees decrypt,
     and check its record, the browser's challenge and casts included, from the file alone."""

@@ -16,7 +16,7 @@ import { fingerprint } from "../protocol/hashing.js";
 import { pinRoundAnswer } from "../protocol/pinning.js";
 
 const root = document.getElementById("booth");
-const messages = JSON.parse(root.dataset.messages);
+let messages = JSON.parse(root.dataset.messages); // replaced when the language changes
 const rows = JSON.parse(root.dataset.rows);
 const electionId = root.dataset.election;
 const roundId = root.dataset.round;
@@ -400,6 +400,7 @@ async function challenge() {
     const o = row.indexOf(1);
     return o < 0 ? "abstain" : pinned.manifest.options[o];
   });
+  openedChoices = choices;
   fillMarksTable($("opened-marks").tBodies[0], choices);
   $("opened-fingerprint").textContent = fingerprint(prepared.digest);
   prepared = null;
@@ -466,8 +467,81 @@ const actions = {
   "vote-again": () => { rememberMarks(); show("step-ballot"); },
 };
 
-$("sign-in-form").addEventListener("submit", signIn);
-$("ballot-form").addEventListener("change", onMark);
+// --- another language, the ballot kept -------------------------------------------------------
+// The language links would reload the page, and the code and the marks live only in this
+// page. So the page in the other language is fetched and its words put in place: the marks,
+// the step, the fingerprints and the receipt stay as they were; nothing is sent but the GET.
+
+/** The last challenged ballot's marks, to show them again in another language. */
+let openedChoices = null;
+/** Filled in by this script as the deputy goes: carried over to the other language. */
+const KEPT_TEXT = ["round-fingerprint", "fingerprint", "opened-fingerprint", "receipt-time",
+  "receipt-fingerprint", "receipt-index", "receipt-digest", "receipt-json"];
+const KEPT_LINKS = ["receipt-download", "verify-link", "receipt-qr"];
+
+async function switchLanguage(link) {
+  if (!$("step-working").hidden) return; // never while encrypting or sending
+  let page;
+  try {
+    const answer = await fetch(link.href, { credentials: "same-origin" });
+    if (!answer.ok) throw new Error(String(answer.status));
+    page = new DOMParser().parseFromString(await answer.text(), "text/html");
+  } catch {
+    window.location.assign(link.href); // the plain way, as without this script
+    return;
+  }
+  const fresh = page.getElementById("booth");
+  if (!fresh) return window.location.assign(link.href);
+  const step = STEPS.find((id) => !$(id).hidden);
+  const marks = chosen();
+  const code = $("code").value;
+  const texts = Object.fromEntries(KEPT_TEXT.map((id) => [id, $(id).textContent]));
+  const links = Object.fromEntries(KEPT_LINKS.map((id) => [id, {
+    href: $(id).getAttribute("href"), src: $(id).getAttribute("src"), hidden: $(id).hidden }]));
+  const castDone = step === "step-receipt";
+  root.replaceChildren(...fresh.childNodes);
+  Object.assign(root.dataset, fresh.dataset);
+  messages = JSON.parse(root.dataset.messages);
+  for (const part of [".top", ".foot"]) {
+    const mine = document.querySelector(part), theirs = page.querySelector(part);
+    if (mine && theirs) mine.replaceWith(theirs);
+  }
+  document.documentElement.lang = page.documentElement.lang;
+  document.title = page.title;
+  history.replaceState(null, "", link.href);
+  for (const [id, text] of Object.entries(texts)) if (text) $(id).textContent = text;
+  if (castDone) $("booth-title").textContent = messages["cast-title"];
+  for (const [id, kept] of Object.entries(links)) {
+    for (const name of ["href", "src"]) if (kept[name]) $(id).setAttribute(name, kept[name]);
+    $(id).hidden = kept.hidden;
+  }
+  rows.forEach((row, i) => {
+    const input = root.querySelector(
+      `input[name="row-${CSS.escape(row.id)}"][value="${CSS.escape(marks[i])}"]`);
+    if (input) input.checked = true;
+  });
+  $("code").value = code;
+  bind();
+  updateCounter();
+  showChallengesLeft();
+  status(step === "step-sign-in" ? messages.ready : "");
+  if (step === "step-review") fillMarksTable($("review-table").tBodies[0], marks);
+  if (openedChoices) fillMarksTable($("opened-marks").tBodies[0], openedChoices);
+  if (step) show(step);
+}
+
+function bind() {
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("ballot-form").addEventListener("change", onMark);
+  document.querySelectorAll(".langs a").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      switchLanguage(link);
+    });
+  });
+}
+
+bind();
 root.addEventListener("click", (event) => {
   const button = event.target.closest("[data-action]");
   if (button && actions[button.dataset.action] && button.dataset.action !== "sign-in" &&
