@@ -367,6 +367,7 @@ def test_the_keyboard_is_explained_and_the_arrow_keys_change_a_mark(
     expect(page.locator("#keyboard-hint")).to_contain_text("方向键")
     abstain = page.locator(f"input[name='row-{rows[0]}'][value=abstain]")
     expect(abstain).to_be_checked()
+    page.bring_to_front()  # keyboard focus goes to the page in front, of all the open ones
     abstain.focus()
     expect(abstain).to_be_focused()
     page.keyboard.press("ArrowLeft")  # from 弃权 to 反对
