@@ -74,8 +74,13 @@ def _qr_png(text: str) -> io.BytesIO:
     return buffer
 
 
+MARKING = {RoundKind.selection: "对每个项目选择赞成、反对或弃权",
+           RoundKind.rating: "对每个项目选择满意、基本满意或不满意（不选即不评价）"}
+"""How a slip tells the deputy to mark, in the round's own words."""
+
+
 def slips_pdf(congress: str, round_title: str, slips: Sequence[Slip], start: int = 1,
-              round_fingerprint: str = "") -> bytes:
+              round_fingerprint: str = "", kind: RoundKind = RoundKind.selection) -> bytes:
     """One cut-out slip per code: round, grouped code, its QR, instructions, and a counterfoil.
 
     The counterfoil (存根), cut off and kept by the clerk, carries the slip's
@@ -108,7 +113,7 @@ def slips_pdf(congress: str, round_title: str, slips: Sequence[Slip], start: int
         pdf.set_xy(x + 4, y + 43)
         pdf.multi_cell(width - 8, 3.6,
                        "使用方法：在投票终端输入上方20位投票码（不分大小写，短横线可省略），"
-                       "对每个项目选择赞成、反对或弃权，核对后投出。投票后请保存回执，"
+                       f"{MARKING[kind]}，核对后投出。投票后请保存回执，"
                        "可扫描回执二维码核验选票已被记录。本凭证只能投一次票，"
                        "不记录持有人姓名；遗失请告知工作人员作废补发。")
         pdf.set_dash_pattern(dash=1, gap=1)  # the counterfoil is cut off and kept by the clerk

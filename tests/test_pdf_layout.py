@@ -14,10 +14,11 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from admin.pdf import results_pdf, year_report_pdf
+from admin.pdf import results_pdf, slips_pdf, year_report_pdf
 from ballot.db import make_sessionmaker
+from ballot.models import RoundKind
 from ballot.rehearsal import RehearsalConfig
-from ballot.services import elections, rounds
+from ballot.services import credentials, elections, rounds
 from ballot.services.year_report import year_report
 from crypto.at_rest import AtRestKey
 from tests.web_tools import rehearse_and_open
@@ -117,3 +118,15 @@ def test_the_year_report_puts_each_rounds_qr_code_beside_its_line(
         assert url.startswith(RESULTS_URL[:-12])
     for _, qr in last.codes:
         assert not [w for w, box in last.words if box.overlaps(qr)]
+
+
+def test_a_rating_rounds_slips_speak_of_rating(tmp_path: Path) -> None:
+    """Slips for a rating round say 满意/基本满意/不满意, not 赞成/反对/弃权 (issue 16, item 1)."""
+    slips = credentials.make_slips(CONFIG.election_id, "midyear-rating", 1)
+    for kind, words, absent in ((RoundKind.rating, "满意、基本满意或不满意", "赞成"),
+                                (RoundKind.selection, "赞成、反对或弃权", "基本满意")):
+        text = read_page(slips_pdf("湘江区人民代表大会", "年中票评", slips, kind=kind),
+                         tmp_path).text
+        assert words in text.replace("\n", "").replace(" ", "")
+        assert absent not in text
+

@@ -231,6 +231,7 @@ def print_slips(election_id: str, round_id: str) -> Response:
         first = credentials.made_count(db(), round_) + 1
         credentials.issue(db(), round_, [slip.public_key for slip in slips])
         data = pdf.slips_pdf(round_.election.congress_name, round_.title, slips, start=first,
+                             kind=round_.kind,
                              round_fingerprint=fingerprint(round_.context_bytes))
     except DomainError as exc:
         return refused(exc, target)
