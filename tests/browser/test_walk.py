@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import JSON, MetaData, String, Text, create_engine, select
 
 from ballot.db import make_engine, make_sessionmaker
@@ -146,3 +146,66 @@ def test_every_page_of_every_role_is_accessible_and_in_one_language(
         context.close()
     assert pages > 40, "the walk reached too few pages"
     assert problems == [], "\n".join(problems)
+
+
+def test_the_refusals_a_careless_user_meets_are_in_chinese(browser: Browser, site: Site,
+                                                           walkers: list[str | None],
+                                                           tmp_path: Path) -> None:
+    """Empty and oversized fields, bad numbers and wrong files, as a careless user sends
+    them: each is refused in Chinese, beside the field when it is about one."""
+    ids = {part for name in (site.election_id, site.round_id, site.published_round_id)
+           for part in re.split(r"[-\d]+", name) if part}
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{site.url}/?lang=zh_CN")
+    log_in(page, site, "presidium")
+    seen: list[str] = []
+
+    def refused(what: str) -> None:
+        expect(page.locator("main .error").first).to_be_visible()
+        stray = english_words(page.locator("main").inner_text(), ids)
+        assert stray == [], (what, stray)
+        seen.append(what)
+
+    # The new-election form: a year in Chinese numerals, then an oversized name.
+    page.goto(f"{site.url}/admin/")
+    page.get_by_text("新建选举").click()
+    page.get_by_label("简短标识（字母、数字、-）").fill("careless-2026")
+    page.get_by_label("会议名称").fill("某某区人民代表大会")
+    page.get_by_label("年度").fill("二〇二六")
+    page.get_by_label("监票人，每行一个姓名").fill("甲\n乙")
+    page.get_by_label("解密所需监票人数").fill("1")
+    page.get_by_role("button", name="创建").click()
+    refused("a bad year")
+    expect(page.locator("#year-error")).to_be_visible()
+    expect(page.get_by_label("会议名称")).to_have_value("某某区人民代表大会")
+    page.get_by_label("年度").fill("2026")
+    page.get_by_label("简短标识（字母、数字、-）").fill("X" * 300)
+    page.get_by_role("button", name="创建").click()
+    refused("an oversized id")
+
+    # A roster file that is not a table.
+    wrong = tmp_path / "roster.csv"
+    wrong.write_bytes(b"\x00\x01 not a table \xff")
+    page.goto(f"{site.url}/admin/e/{site.election_id}/")
+    page.locator("#file-deputies").set_input_files(str(wrong))
+    page.locator("form[action$='/import/deputies'] button[type=submit]").click()
+    refused("a wrong file")
+
+    # A new round with seats in words.
+    page.get_by_text("新建轮次").click()
+    page.get_by_label("轮次标识").fill("careless-1")
+    page.get_by_label("标题").fill("随手填写的轮次")
+    page.get_by_label("名额（票决）").fill("两个")
+    page.get_by_role("button", name="创建轮次").click()
+    refused("seats in words")
+    expect(page.locator("#seats-error")).to_be_visible()
+
+    # The public's proposal form, sent empty.
+    page.goto(f"{site.url}/propose")
+    page.locator("form button[type=submit]").click()  # the browser's own check first…
+    page.evaluate("document.querySelectorAll('[required]').forEach(f => f.required = false)")
+    page.locator("form button[type=submit]").click()  # …then the server's
+    refused("an empty proposal")
+    assert len(seen) == 5
+    context.close()
