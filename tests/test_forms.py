@@ -69,3 +69,22 @@ def test_a_refused_proposal_marks_its_field_and_keeps_the_rest(app: Flask, site:
     assert 'id="title-error"' in page
     assert "学校门口增设护学岗。</textarea>" in page
     assert 'value="王五"' in page
+
+
+def test_a_refused_rating_round_form_keeps_its_values(app: Flask, site: Site) -> None:
+    with make_sessionmaker(site.engine).begin() as s:
+        user_id = staff.create_staff(s, "forms-rating", "forms password 2", ["presidium"],
+                                     "主席团秘书").id
+    client = new_client(app, 33)
+    log_in_as(client, site.engine, user_id)
+    listing = f"/admin/e/{site.election_id}/projects"
+    answer = client.post(f"/admin/e/{site.election_id}/ratings", data={
+        "csrf_token": csrf(client, listing), "stage": "mid_year", "round_id": "midyear-9",
+        "title": "年中票评（补）", "threshold": "八成"}, follow_redirects=True)
+    page = text_of(answer)
+    assert re.search(r'<input id="rating-id" name="round_id" value="midyear-9"', page)
+    assert 'value="年中票评（补）"' in page
+    assert re.search(r'id="rating-threshold" name="threshold" value="八成"[^>]*aria-invalid', page)
+    assert 'id="rating-threshold-error"' in page
+    # The re-rating form on the same page is not filled with what the other one sent.
+    assert not re.search(r'id="rerating-id" name="round_id" value="midyear-9"', page)

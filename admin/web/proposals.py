@@ -114,7 +114,8 @@ def adopt(election_id: str) -> Response | str:
                                pool=proposals.reserve_pool(db(), election))
     chosen = fields.whole_numbers(request.form.getlist("proposal"))
     try:
-        seats = fields.whole_number(request.form.get("seats"), N_("the number of seats"))
+        seats = fields.about("seats", fields.whole_number, request.form.get("seats"),
+                             N_("the number of seats"))
         round_ = proposals.adopt(db(), election, chosen, seats, _actor(),
                                  title=request.form.get("title") or None)
     except DomainError as exc:

@@ -134,7 +134,8 @@ def rating_create(election_id: str) -> Response:
         stage = "rerating" if form.get("rerating") == "1" else form.get("stage", "")
         title = form.get("title", "").strip() or rectification.STAGE_TITLES.get(
             stage, "").format(year=election.year)
-        threshold = fields.fraction(form.get("threshold") or "4/5", N_("the rating threshold"))
+        threshold = fields.about("threshold", fields.fraction, form.get("threshold") or "4/5",
+                                 N_("the rating threshold"))
         if stage == "rerating":
             round_ = rectification.create_rerating_round(
                 db(), election, round_id=form.get("round_id", ""), title=title,
