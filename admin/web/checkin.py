@@ -39,9 +39,9 @@ def _state(round_: Round) -> dict[str, object]:
             "can_check_in": round_.state.value in ("draft", "open")}
 
 
-def _row(round_: Round, deputy: Deputy, present: set[int]) -> str:
+def _row(round_: Round, deputy: Deputy, present: set[int], state: dict[str, object]) -> str:
     return render_template("admin/_checkin_row.html", round=round_, d=deputy, present=present,
-                           **_state(round_))
+                           **state)
 
 
 def _lockouts() -> list[ratelimit.Lockout]:
@@ -87,7 +87,7 @@ def checkin_row(election_id: str, round_id: str, seat: str) -> str:
     """One deputy's row as it stands, for the page to swap in after another clerk's mark."""
     round_ = _round(election_id, round_id)
     deputy = roster.get_deputy(db(), round_.election, seat)
-    return _row(round_, deputy, rounds.present_deputy_ids(db(), round_))
+    return _row(round_, deputy, rounds.present_deputy_ids(db(), round_), _state(round_))
 
 
 def _answer(round_: Round, deputy: Deputy | None, message: str, error: DomainError | None,
@@ -99,13 +99,12 @@ def _answer(round_: Round, deputy: Deputy | None, message: str, error: DomainErr
         db().rollback()
     else:
         db().commit()
-    present = rounds.present_deputy_ids(db(), round_)
-    response = jsonify(
+    present, state = rounds.present_deputy_ids(db(), round_), _state(round_)
+    return jsonify(
         ok=error is None, message=refusal(error) if error is not None else message,
-        seat=deputy.seat if deputy else None,
-        row=_row(round_, deputy, present) if deputy else None,
-        counter=render_template("admin/_checkin_counter.html", **_state(round_)))
-    return response
+        seat=deputy.seat if deputy else None, undo=state["undo_refusal"] is None,
+        row=_row(round_, deputy, present, state) if deputy else None,
+        counter=render_template("admin/_checkin_counter.html", **state))
 
 
 def _on_deputy(election_id: str, round_id: str,

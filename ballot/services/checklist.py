@@ -83,7 +83,7 @@ def session_day(session: Session, election: Election) -> list[Step]:
     """The year's steps in order; the first one not done is the next to take."""
     trustees = election.trustees
     verified = sum(t.verified for t in trustees)
-    deputies = len(roster.list_deputies(session, election))
+    deputies = rounds.enrolled_count(session, election)
     projects = len(roster.list_projects(session, election))
     selections = [r for r in election.rounds if r.kind == RoundKind.selection]
     steps = [

@@ -30,8 +30,7 @@
     var row = parseRow(html);
     if (!old || !row) return;
     row.hidden = old.hidden;
-    old.replaceWith(row);
-    showUndo(undoOpen);
+    old.replaceWith(row); // rendered now, its undo button as the round stands now
     if (focus) {
       var button = row.querySelector("form:not([hidden]) button");
       (button || row.cells[1]).focus({ preventScroll: true });
@@ -59,6 +58,7 @@
         done.textContent = doc.ok ? doc.message : "";
         if (doc.counter) setCounter(doc.counter);
         if (doc.row) putRow(doc.seat, doc.row, true);
+        if (doc.undo !== undoOpen) showUndo(doc.undo);
       })
       .catch(function () { form.submit(); }) // the plain post still works
       .then(function () { if (button && button.isConnected) button.disabled = false; });
