@@ -116,3 +116,10 @@ def test_a_tablets_lockout_is_listed_for_the_clerk_and_lifted(app: Flask, site: 
                        data={"csrf_token": csrf_from(clerk.get(page_url)), "bucket": "code",
                              "key": key}, follow_redirects=True)
     assert "这项锁定已经结束" in again.get_data(as_text=True)
+    with site.session() as s:
+        before = s.scalar(select(func.count()).select_from(RateEvent)) or 0
+    made_up = clerk.post(f"/admin/e/{site.election_id}/r/{site.round_id}/lockout",
+                         data={"csrf_token": csrf_from(clerk.get(page_url)), "bucket": "login",
+                               "key": key}, follow_redirects=True)
+    assert "没有这项锁定" in made_up.get_data(as_text=True)  # only the booth's lockouts
+    assert events(site) == before
